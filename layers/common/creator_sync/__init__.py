@@ -1,0 +1,1 @@
+"""creator-sync domain package: shipped in the Lambda layer, imported by the three thin handlers."""
