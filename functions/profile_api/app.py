@@ -1,1 +1,91 @@
-"""Placeholder until its issue lands."""
+"""ProfileApiFunction: routes -> creator_sync.profiles. Parse, call the use case, shape the reply.
+
+No `from __future__ import annotations` here: Powertools reads the route annotations at runtime.
+"""
+
+import json
+from functools import cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from creator_sync.api_wiring import api_settings, authenticate, profile_service
+from creator_sync.http_api import (
+    JSON,
+    ProfileApiResolver,
+    documented_responses,
+    without_unused_validation_schema,
+)
+from creator_sync.models import Profile, ProfilePatch
+from creator_sync.observability import logger, metrics, tracer
+
+OPENAPI_PATH = "/openapi.json"
+AUTHED_ERRORS = (401, 500, 503)
+
+app = ProfileApiResolver(
+    authenticate=authenticate, public_routes={("GET", OPENAPI_PATH)}, max_body_bytes=16 * 1024
+)
+
+
+@app.get(
+    "/profile",
+    summary="Read the caller's profile",
+    responses=documented_responses((200, Profile, "The caller's profile"), *AUTHED_ERRORS),
+)
+@tracer.capture_method
+def get_profile() -> Profile:
+    return profile_service().get(app.current_user())
+
+
+@app.patch(
+    "/profile",
+    summary="Change settings and/or link, change or unlink the TikTok handle",
+    responses=documented_responses((200, Profile, "The profile after the write"), 400, 413, 415, 422, *AUTHED_ERRORS),
+)
+@tracer.capture_method
+def patch_profile(patch: Annotated[ProfilePatch, Body()]) -> Profile:
+    return profile_service().update(app.current_user(), patch, app.request_id())
+
+
+@app.post(
+    "/profile/refresh",
+    summary="Queue a new scrape of the linked handle",
+    status_code=202,
+    responses=documented_responses((202, Profile, "Scrape queued"), 409, 429, *AUTHED_ERRORS),
+)
+@tracer.capture_method
+def refresh_profile() -> Profile:
+    return profile_service().refresh(app.current_user(), app.request_id())
+
+
+@app.get(
+    OPENAPI_PATH,
+    summary="This document",
+    responses=documented_responses((200, {"type": "object"}, "OpenAPI 3.1 document"), 500),
+)
+def openapi_document() -> Response[str]:
+    return Response(status_code=200, content_type=JSON, body=openapi_json())
+
+
+@cache
+def openapi_json() -> str:
+    document = app.get_openapi_schema(
+        title="creator-sync profile API",
+        version="1.0.0",
+        description="A creator's settings and linked TikTok profile. Errors share one body: ErrorResponse.",
+        security_schemes={"supabase": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        security=[{"supabase": []}],
+    ).model_dump(mode="json", by_alias=True, exclude_none=True)
+    document["paths"][OPENAPI_PATH]["get"]["security"] = []  # public: Powertools drops an empty list
+    return json.dumps(without_unused_validation_schema(document))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    api_settings()  # fail the cold start with a clear message when configuration is missing
+    return app.resolve(event, context)

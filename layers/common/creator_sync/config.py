@@ -1,0 +1,110 @@
+"""Settings read from the environment once per cold start and validated with pydantic.
+
+A missing or malformed variable fails the cold start with a message that names it. Secrets are
+never environment values in AWS: the service-role key, the Apify token and a legacy HS256 JWT secret
+come from Secrets Manager by name (see `secrets`); plain values are accepted only when
+`CREATOR_SYNC_LOCAL=1`, which the local stack sets.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+Algorithm = Literal["ES256", "RS256", "HS256"]
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+class _EnvModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        env = os.environ if environ is None else environ
+        values = {name: env[name.upper()] for name in cls.model_fields if name.upper() in env}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{str(err['loc'][0]).upper() if err['loc'] else cls.__name__}: "
+                f"{'is not set' if err['type'] == 'missing' else err['msg']}"
+                for err in exc.errors()
+            )
+            raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class SupabaseSettings(_EnvModel):
+    supabase_url: Annotated[str, Field(pattern=r"^https?://[^/]+$")]
+    postgrest_timeout_seconds: Annotated[float, Field(gt=0, le=5)] = 5.0
+    creator_sync_local: bool = False
+
+    @property
+    def rest_url(self) -> str:
+        return f"{self.supabase_url}/rest/v1"
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.supabase_url}/auth/v1"
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.supabase_url}/auth/v1/.well-known/jwks.json"
+
+
+class ApiSettings(SupabaseSettings):
+    supabase_anon_key: Annotated[str, Field(min_length=1)]
+    jwt_algorithms: Annotated[list[Algorithm], Field(min_length=1)] = ["ES256", "RS256"]
+    supabase_jwt_secret_name: str = ""
+    supabase_jwt_secret: str = ""
+    jwt_leeway_seconds: Annotated[int, Field(ge=0, le=30)] = 30
+    scrape_queue_url: Annotated[str, Field(min_length=1)]
+    sqs_timeout_seconds: Annotated[float, Field(gt=0, le=3)] = 3.0
+    allowed_origins: list[str] = []
+    refresh_cooldown_seconds: Annotated[int, Field(ge=0)] = 900
+    max_body_bytes: Annotated[int, Field(gt=0)] = 16 * 1024
+
+    _split = field_validator("jwt_algorithms", "allowed_origins", mode="before")(_split_csv)
+
+    @model_validator(mode="after")
+    def _hs256_needs_a_secret(self) -> Self:
+        if "HS256" in self.jwt_algorithms and not (self.supabase_jwt_secret_name or self.supabase_jwt_secret):
+            raise ValueError("HS256 is enabled but SUPABASE_JWT_SECRET_NAME is not set")
+        return self
+
+
+class ServiceSettings(SupabaseSettings):
+    """Shared by the worker and the reconciler: they act as the service role."""
+
+    supabase_service_role_secret_name: str = ""
+    supabase_service_role_key: str = ""
+
+
+class WorkerSettings(ServiceSettings):
+    apify_token_secret_name: str = ""
+    apify_token: str = ""
+    apify_api_url: str = "https://api.apify.com"
+    apify_actor_id: str = "clockworks/tiktok-profile-scraper"
+    apify_run_timeout_seconds: Annotated[int, Field(gt=0)] = 90
+    apify_memory_mbytes: Annotated[int, Field(ge=128, le=32768)] = 1024
+    scrape_max_receives: Annotated[int, Field(ge=1)] = 5
+    wait_margin_seconds: Annotated[float, Field(ge=0)] = 10.0
+
+
+class ReconcilerSettings(ServiceSettings):
+    scrape_queue_url: Annotated[str, Field(min_length=1)]
+    sqs_timeout_seconds: Annotated[float, Field(gt=0, le=3)] = 3.0
+    lost_after_seconds: Annotated[int, Field(gt=0)] = 300
+    refresh_after_seconds: Annotated[int, Field(gt=0)] = 86_400
+    reconcile_limit: Annotated[int, Field(gt=0, le=10_000)] = 500

@@ -1,0 +1,73 @@
+"""PostgREST RPC calls through supabase's own `postgrest` client (not `supabase`, which imports
+realtime, storage, functions and auth at cold start).
+
+One httpx.Client per container is shared by every call; per-request PostgREST clients are cheap
+wrappers around it and are never closed (closing one would close the shared pool). A call that
+meets a stale pooled connection (the server closed it while the container was frozen) is retried
+once. Failures become the domain's errors: unreachable → Unavailable (503), token refused →
+Unauthorized, a rule the database enforces → ValidationFailed, anything else → InternalError.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import httpx
+from postgrest import APIError, SyncPostgrestClient
+
+from creator_sync.errors import ApiError, InternalError, Unauthorized, Unavailable, ValidationFailed
+from creator_sync.observability import logger
+
+_AUTH_CODES = frozenset({"PGRST301", "PGRST302", "PGRST303", "42501", "401", "403"})
+_UNAVAILABLE_CODES = frozenset({"PGRST000", "PGRST001", "PGRST002", "PGRST003", "500", "502", "503", "504", "520"})
+
+
+@cache
+def shared_http_client(timeout_seconds: float) -> httpx.Client:
+    """The container's one connection pool (module scope, reused across invocations)."""
+    return httpx.Client(
+        timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 2.0)),
+        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=30),
+    )
+
+
+class Rpc:
+    """Calls `POST /rest/v1/rpc/<fn>` with one API key and one bearer token."""
+
+    def __init__(self, rest_url: str, api_key: str, bearer: str, http_client: httpx.Client) -> None:
+        self._client = SyncPostgrestClient(
+            rest_url,
+            headers={"apikey": api_key, "Authorization": f"Bearer {bearer}"},
+            http_client=http_client,
+        )
+
+    def call(self, function: str, params: dict[str, Any]) -> Any:
+        for attempt in (1, 2):
+            try:
+                return self._client.rpc(function, params).execute().data
+            except httpx.RemoteProtocolError:
+                if attempt == 2:
+                    raise Unavailable("the database connection failed") from None
+                logger.info("retrying RPC after a stale pooled connection", extra={"rpc": function})
+            except (httpx.TimeoutException, httpx.TransportError):
+                logger.warning("database unreachable", extra={"rpc": function})
+                raise Unavailable("the database is unreachable, try again shortly") from None
+            except APIError as exc:
+                raise _domain_error(function, exc) from None
+        raise AssertionError("unreachable")
+
+
+def _domain_error(function: str, exc: APIError) -> ApiError:
+    code = str(exc.code or "")
+    if code in _AUTH_CODES:
+        return Unauthorized("the database refused the access token")
+    if code in _UNAVAILABLE_CODES:
+        logger.warning("database unavailable", extra={"rpc": function, "code": code})
+        return Unavailable("the database is unavailable, try again shortly")
+    if code == "22023":
+        return ValidationFailed(exc.message or "the database rejected the values", details=[])
+    if code == "23503":
+        return Unauthorized("the account behind this access token no longer exists")
+    logger.error("unexpected database error", extra={"rpc": function, "code": code, "db_message": exc.message})
+    return InternalError("internal error")

@@ -1,0 +1,69 @@
+"""Drives the real profile API handler (loaded from template.yaml like `devstack invoke` loads it)
+with API Gateway v2.0 events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from devstack.api_gateway import http_event
+from devstack.lambda_context import Handler, new_context
+from devstack.template import function_spec
+
+
+@dataclass
+class ApiReply:
+    status: int
+    headers: dict[str, str]
+    text: str
+    request_id: str
+
+    @property
+    def body(self) -> Any:
+        return json.loads(self.text)
+
+    def header(self, name: str) -> str | None:
+        return {k.lower(): v for k, v in self.headers.items()}.get(name.lower())
+
+
+@dataclass
+class ApiClient:
+    handler: Handler
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json_body: Any = None,
+        body: str | bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> ApiReply:
+        all_headers = {"user-agent": "pytest"}
+        if token is not None:
+            all_headers["authorization"] = f"Bearer {token}"
+        if json_body is not None:
+            body = json.dumps(json_body)
+            all_headers["content-type"] = "application/json"
+        all_headers |= headers or {}
+        event = http_event(method, path, headers=all_headers, body=body)
+        self.sent.append(event)
+        result = self.handler(event, new_context(function_spec("ProfileApiFunction")))
+        return ApiReply(
+            status=result["statusCode"],
+            headers=result.get("headers") or {},
+            text=result.get("body") or "",
+            request_id=event["requestContext"]["requestId"],
+        )
+
+
+def new_container() -> None:
+    """Forget every per-container cache, as a cold start would (tests change the environment)."""
+    from creator_sync import api_wiring, db, queue
+
+    for cached in (api_wiring.api_settings, api_wiring.token_verifier, api_wiring.profile_service,
+                   db.shared_http_client, queue._sqs_client):
+        cached.cache_clear()
