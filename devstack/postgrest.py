@@ -22,7 +22,7 @@ from psycopg_pool import ConnectionPool
 
 from devstack.keys import StackKeys
 
-JWT_LEEWAY_SECONDS = 0
+JWT_LEEWAY_SECONDS = 30  # PostgREST allows 30 s of clock skew on exp, nbf and iat
 
 
 class PostgrestError(Exception):
@@ -57,6 +57,9 @@ class PostgrestStandIn:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _pool: ConnectionPool | None = None
     _signatures: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # Fault switch for tests and the local stack: answer as PostgREST does when it cannot reach
+    # PostgreSQL (503, PGRST001), without touching the database.
+    database_down: bool = False
 
     def open(self) -> PostgrestStandIn:
         self._pool = ConnectionPool(self.database_url, min_size=1, max_size=8, open=True,
@@ -110,6 +113,8 @@ class PostgrestStandIn:
             raise PostgrestError(400, "PGRST102", "RPC arguments must be a JSON object")
         with self._lock:
             self.calls[function] += 1
+        if self.database_down:
+            raise PostgrestError(503, "PGRST001", "Database client error. Retrying the connection.")
         assert self._pool is not None
         with self._pool.connection() as conn:
             signature = self._signature(conn, function, set(args))
