@@ -38,7 +38,7 @@ lint: $(VENV)/.synced
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.synced
-	$(VENV)/bin/mypy layers/common/creator_sync functions devstack tests benchmarks
+	$(VENV)/bin/mypy layers/common/creator_sync functions devstack tests scripts
 
 requirements: | $(UV)
 	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-header --format requirements-txt \

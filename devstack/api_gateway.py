@@ -87,15 +87,23 @@ def api_server(port: int, invoke: Invoke, allowed_origins: list[str]) -> Loopbac
                 self._preflight(origin)
                 return
             parts = urlsplit(self.path)
-            event = http_event(self.command, parts.path, headers=dict(self.headers.items()), body=body, query=parts.query)
+            event = http_event(
+                self.command, parts.path, headers=dict(self.headers.items()), body=body, query=parts.query
+            )
             try:
                 result = invoke(event)
             except Exception as exc:  # the function crashed: API Gateway answers 500 itself
-                self.send_json(500, {"message": "Internal Server Error"}, {"X-Local-Error": type(exc).__name__})
+                self.send_json(
+                    500, {"message": "Internal Server Error"}, {"X-Local-Error": type(exc).__name__}
+                )
                 return
             self._reply(result, origin, time.perf_counter() - started)
 
-        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = do_HEAD = _handle
+        def __getattr__(self, name: str) -> Any:
+            # Every method reaches the function, as the `$default` route sends them all.
+            if name.startswith("do_"):
+                return self._handle
+            raise AttributeError(name)
 
         def _preflight(self, origin: str) -> None:
             self.send_response(204)
@@ -109,7 +117,11 @@ def api_server(port: int, invoke: Invoke, allowed_origins: list[str]) -> Loopbac
 
         def _reply(self, result: Any, origin: str | None, elapsed: float) -> None:
             if not (isinstance(result, dict) and "statusCode" in result):
-                result = {"statusCode": 200, "body": json.dumps(result), "headers": {"content-type": "application/json"}}
+                result = {
+                    "statusCode": 200,
+                    "body": json.dumps(result),
+                    "headers": {"content-type": "application/json"},
+                }
             raw = result.get("body") or ""
             payload = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
             self.send_response(int(result["statusCode"]))

@@ -32,5 +32,3 @@ def main(argv: list[str] | None = None) -> int:
     up.set_defaults(run=cmd_up)
     args = parser.parse_args(argv)
     return int(args.run(args))
-
-

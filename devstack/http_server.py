@@ -11,7 +11,9 @@ from typing import Any
 
 class PortBusy(RuntimeError):
     def __init__(self, host: str, port: int, what: str) -> None:
-        super().__init__(f"port {port} on {host} is already in use, so the {what} cannot start; stop whatever holds it")
+        super().__init__(
+            f"port {port} on {host} is already in use, so the {what} cannot start; stop whatever holds it"
+        )
 
 
 class LoopbackServer(ThreadingHTTPServer):
@@ -20,7 +22,9 @@ class LoopbackServer(ThreadingHTTPServer):
     # Many short-lived local clients; the default backlog of 5 drops connections under load tests.
     request_queue_size = 128
 
-    def __init__(self, port: int, handler: type[BaseHTTPRequestHandler], what: str, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, port: int, handler: type[BaseHTTPRequestHandler], what: str, host: str = "127.0.0.1"
+    ) -> None:
         try:
             super().__init__((host, port), handler)
         except OSError as exc:
@@ -48,7 +52,7 @@ class LoopbackServer(ThreadingHTTPServer):
 class JsonHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the stand-ins report through their own counters, not access logs."""
 
     def read_body(self) -> bytes:

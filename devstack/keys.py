@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 SIGNING_KEY_FILE = "jwt-es256.pem"
-SECRET_FILE = "jwt-secret.txt"
+SECRET_FILE = "jwt-secret.txt"  # noqa: S105 - a file name, not a secret
 API_KEY_ISSUED_AT = 1_767_225_600  # 2026-01-01
 
 
@@ -91,7 +91,12 @@ class StackKeys:
     def api_key(self, role: str) -> str:
         """The legacy anon or service-role key: HS256, iss "supabase", long-lived and deterministic
         (the same secret always gives the same key, so a restarted stack keeps its keys)."""
-        claims = {"iss": "supabase", "role": role, "iat": API_KEY_ISSUED_AT, "exp": API_KEY_ISSUED_AT + 20 * 365 * 86400}
+        claims = {
+            "iss": "supabase",
+            "role": role,
+            "iat": API_KEY_ISSUED_AT,
+            "exp": API_KEY_ISSUED_AT + 20 * 365 * 86400,
+        }
         return jwt.encode(claims, self.hs256_secret, algorithm="HS256")
 
 

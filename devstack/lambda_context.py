@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from devstack.template import FunctionSpec
@@ -42,6 +43,12 @@ def new_context(spec: FunctionSpec) -> LocalLambdaContext:
 
 
 def load_handler(spec: FunctionSpec) -> Handler:
+    handler = getattr(load_module(spec), spec.function)
+    assert callable(handler)
+    return handler  # type: ignore[no-any-return]
+
+
+def load_module(spec: FunctionSpec) -> ModuleType:
     """Import the function's module as Lambda would: layer folders and the code folder on sys.path.
     The module gets a name of its own, so several functions can be loaded into one process."""
     for path in (*spec.layer_dirs, spec.code_dir):
@@ -57,6 +64,4 @@ def load_handler(spec: FunctionSpec) -> Handler:
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[name] = module
         module_spec.loader.exec_module(module)
-    handler = getattr(module, spec.function)
-    assert callable(handler)
-    return handler  # type: ignore[no-any-return]
+    return module

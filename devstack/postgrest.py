@@ -26,8 +26,16 @@ JWT_LEEWAY_SECONDS = 30  # PostgREST allows 30 s of clock skew on exp, nbf and i
 
 
 class PostgrestError(Exception):
-    def __init__(self, status: int, code: str, message: str, *, details: str | None = None,
-                 hint: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: str | None = None,
+        hint: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.details, self.hint, self.headers = details, hint, headers or {}
@@ -43,9 +51,28 @@ def status_for_sqlstate(sqlstate: str, *, anonymous: bool) -> int:
         return 401 if anonymous else 403
     if sqlstate in exact:
         return exact[sqlstate]
-    by_class = {"08": 503, "09": 500, "0L": 403, "0P": 403, "25": 500, "28": 403, "2D": 500, "38": 500,
-                "39": 500, "3B": 500, "40": 500, "53": 503, "54": 500, "55": 500, "57": 500, "58": 500,
-                "F0": 500, "HV": 500, "P0": 500, "XX": 500}
+    by_class = {
+        "08": 503,
+        "09": 500,
+        "0L": 403,
+        "0P": 403,
+        "25": 500,
+        "28": 403,
+        "2D": 500,
+        "38": 500,
+        "39": 500,
+        "3B": 500,
+        "40": 500,
+        "53": 503,
+        "54": 500,
+        "55": 500,
+        "57": 500,
+        "58": 500,
+        "F0": 500,
+        "HV": 500,
+        "P0": 500,
+        "XX": 500,
+    }
     return by_class.get(sqlstate[:2], 400)
 
 
@@ -62,8 +89,9 @@ class PostgrestStandIn:
     database_down: bool = False
 
     def open(self) -> PostgrestStandIn:
-        self._pool = ConnectionPool(self.database_url, min_size=1, max_size=8, open=True,
-                                    kwargs={"autocommit": False})
+        self._pool = ConnectionPool(
+            self.database_url, min_size=1, max_size=8, open=True, kwargs={"autocommit": False}
+        )
         return self
 
     def close(self) -> None:
@@ -89,21 +117,38 @@ class PostgrestStandIn:
             else:
                 raise jwt.InvalidSignatureError("unknown key")
             claims: dict[str, Any] = jwt.decode(
-                token, key, algorithms=[str(header["alg"])], options={"verify_aud": False}, leeway=JWT_LEEWAY_SECONDS
+                token,
+                key,
+                algorithms=[str(header["alg"])],
+                options={"verify_aud": False},
+                leeway=JWT_LEEWAY_SECONDS,
             )
         except jwt.ExpiredSignatureError:
-            raise PostgrestError(401, "PGRST303", "JWT expired",
-                                 headers={"WWW-Authenticate": 'Bearer error="invalid_token", error_description="JWT expired"'}) from None
+            raise PostgrestError(
+                401,
+                "PGRST303",
+                "JWT expired",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token", error_description="JWT expired"'},
+            ) from None
         except jwt.PyJWTError as exc:
-            raise PostgrestError(401, "PGRST301", f"JWT could not be decoded: {exc}",
-                                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+            raise PostgrestError(
+                401,
+                "PGRST301",
+                f"JWT could not be decoded: {exc}",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            ) from None
         if claims.get("role") not in {"anon", "authenticated", "service_role"}:
             raise PostgrestError(401, "PGRST301", "JWT role claim is missing or not an API role")
         return claims
 
     def call(self, function: str, body: bytes, authorization: str | None, apikey: str | None) -> Any:
         if apikey not in self.valid_api_keys():
-            raise PostgrestError(401, "PGRST301", "Invalid API key", hint="Double check your Supabase `anon` or `service_role` API key.")
+            raise PostgrestError(
+                401,
+                "PGRST301",
+                "Invalid API key",
+                hint="Double check your Supabase `anon` or `service_role` API key.",
+            )
         claims = self.claims_for(authorization, apikey)
         try:
             args = json.loads(body or b"{}")
@@ -126,20 +171,28 @@ class PostgrestStandIn:
             anonymous = claims.get("role") == "anon"
             try:
                 with conn.transaction():
-                    conn.execute("select set_config('role', %s, true), set_config('request.jwt.claims', %s, true),"
-                                 " set_config('request.method', 'POST', true),"
-                                 " set_config('request.path', %s, true)",
-                                 (claims["role"], json.dumps(claims), f"/rpc/{function}"))
+                    conn.execute(
+                        "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true),"
+                        " set_config('request.method', 'POST', true),"
+                        " set_config('request.path', %s, true)",
+                        (claims["role"], json.dumps(claims), f"/rpc/{function}"),
+                    )
                     row = conn.execute(sql, params).fetchone()
             except psycopg.Error as exc:
                 sqlstate = exc.sqlstate or "XX000"
                 diag = exc.diag
-                raise PostgrestError(status_for_sqlstate(sqlstate, anonymous=anonymous), sqlstate,
-                                     diag.message_primary or str(exc), details=diag.message_detail,
-                                     hint=diag.message_hint) from None
+                raise PostgrestError(
+                    status_for_sqlstate(sqlstate, anonymous=anonymous),
+                    sqlstate,
+                    diag.message_primary or str(exc),
+                    details=diag.message_detail,
+                    hint=diag.message_hint,
+                ) from None
         return row[0] if row else None
 
-    def _signature(self, conn: psycopg.Connection[Any], function: str, names: set[str]) -> list[tuple[str, str]]:
+    def _signature(
+        self, conn: psycopg.Connection[Any], function: str, names: set[str]
+    ) -> list[tuple[str, str]]:
         cache_key = f"{function}({','.join(sorted(names))})"
         if cache_key in self._signatures:
             return self._signatures[cache_key]
@@ -156,8 +209,12 @@ class PostgrestStandIn:
                 self._signatures[cache_key] = pairs
                 return pairs
         wanted = ", ".join(sorted(names))
-        raise PostgrestError(404, "PGRST202", f"Could not find the function public.{function}({wanted}) in the schema cache",
-                             hint="Only functions in the public schema, called with all their named arguments, are served")
+        raise PostgrestError(
+            404,
+            "PGRST202",
+            f"Could not find the function public.{function}({wanted}) in the schema cache",
+            hint="Only functions in the public schema, called with all their named arguments, are served",
+        )
 
 
 def _as_param(value: Any, pg_type: str) -> Any:

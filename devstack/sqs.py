@@ -13,7 +13,21 @@ from moto.server import ThreadedMotoServer
 
 from devstack.template import queue_properties
 
-LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
+LOCAL_CREDENTIALS = {
+    "aws_access_key_id": "testing",
+    "aws_secret_access_key": "testing",
+    "region_name": "us-east-1",
+}
+
+
+def sqs_client(endpoint: str) -> Any:
+    return boto3.client(
+        "sqs",
+        endpoint_url=endpoint,
+        aws_access_key_id=LOCAL_CREDENTIALS["aws_access_key_id"],
+        aws_secret_access_key=LOCAL_CREDENTIALS["aws_secret_access_key"],
+        region_name=LOCAL_CREDENTIALS["region_name"],
+    )
 
 
 @dataclass
@@ -24,7 +38,7 @@ class LocalQueues:
     max_receives: int
 
     def client(self) -> Any:
-        return boto3.client("sqs", endpoint_url=self.endpoint, **LOCAL_CREDENTIALS)
+        return sqs_client(self.endpoint)
 
 
 def start_moto(port: int) -> tuple[ThreadedMotoServer, str]:
@@ -36,14 +50,16 @@ def start_moto(port: int) -> tuple[ThreadedMotoServer, str]:
 
 
 def create_queues(endpoint: str, *, visibility_timeout: int, prefix: str = "creator-sync") -> LocalQueues:
-    client = boto3.client("sqs", endpoint_url=endpoint, **LOCAL_CREDENTIALS)
+    client = sqs_client(endpoint)
     dlq_props = queue_properties("ScrapeDLQ")
     queue_props = queue_properties("ScrapeQueue")
     dlq_url = client.create_queue(
         QueueName=f"{prefix}-scrape-dlq",
         Attributes={"MessageRetentionPeriod": str(dlq_props["MessageRetentionPeriod"])},
     )["QueueUrl"]
-    dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     max_receives = int(queue_props["RedrivePolicy"]["maxReceiveCount"])
     queue_url = client.create_queue(
         QueueName=f"{prefix}-scrape",

@@ -22,7 +22,9 @@ def supabase_server(port: int, postgrest: PostgrestStandIn) -> LoopbackServer:
             elif path == "/_devstack/calls":
                 self.send_json(200, dict(postgrest.calls))
             elif path.startswith(RPC_PREFIX):
-                self._error(PostgrestError(405, "PGRST117", "Only POST is covered for RPC by the local stand-in"))
+                self._error(
+                    PostgrestError(405, "PGRST117", "Only POST is covered for RPC by the local stand-in")
+                )
             else:
                 self._not_covered(path)
 
@@ -34,11 +36,16 @@ def supabase_server(port: int, postgrest: PostgrestStandIn) -> LoopbackServer:
                 return
             profile = self.headers.get("Content-Profile") or self.headers.get("Accept-Profile") or "public"
             if profile != "public":
-                self._error(PostgrestError(406, "PGRST106", "The schema must be one of the following: public"))
+                self._error(
+                    PostgrestError(406, "PGRST106", "The schema must be one of the following: public")
+                )
                 return
             try:
                 result: Any = postgrest.call(
-                    path[len(RPC_PREFIX):], body, self.headers.get("Authorization"), self.headers.get("apikey")
+                    path[len(RPC_PREFIX) :],
+                    body,
+                    self.headers.get("Authorization"),
+                    self.headers.get("apikey"),
                 )
             except PostgrestError as exc:
                 self._error(exc)
@@ -52,8 +59,14 @@ def supabase_server(port: int, postgrest: PostgrestStandIn) -> LoopbackServer:
 
         def _not_covered(self, path: str) -> None:
             self.read_body()
-            self._error(PostgrestError(404, "PGRST125", f"{self.command} {path} is not covered by the local PostgREST stand-in",
-                                       hint="It serves POST /rest/v1/rpc/<function> and GET /auth/v1/.well-known/jwks.json"))
+            self._error(
+                PostgrestError(
+                    404,
+                    "PGRST125",
+                    f"{self.command} {path} is not covered by the local PostgREST stand-in",
+                    hint="It serves POST /rest/v1/rpc/<function> and GET /auth/v1/.well-known/jwks.json",
+                )
+            )
 
         def _error(self, exc: PostgrestError) -> None:
             self.send_json(exc.status, exc.body(), exc.headers)

@@ -29,7 +29,8 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        assert isinstance(node, yaml.MappingNode)
+        value = loader.construct_mapping(node, deep=True)
     return {name: value}
 
 
@@ -63,8 +64,10 @@ def function_spec(logical_id: str, template: dict[str, Any] | None = None) -> Fu
         raise KeyError(f"{logical_id} is not a function in template.yaml (functions: {names})")
     globals_ = template.get("Globals", {}).get("Function", {})
     props = {**globals_, **resource["Properties"]}
-    env = {**globals_.get("Environment", {}).get("Variables", {}),
-           **resource["Properties"].get("Environment", {}).get("Variables", {})}
+    env = {
+        **globals_.get("Environment", {}).get("Variables", {}),
+        **resource["Properties"].get("Environment", {}).get("Variables", {}),
+    }
     module, function = str(props["Handler"]).rsplit(".", 1)
     layers = []
     for layer in props.get("Layers", []):
@@ -85,13 +88,13 @@ def resolve(value: Any, refs: dict[str, str]) -> str:
     """A template value as a string, with !Ref and !Join resolved from `refs` (missing → "")."""
     if isinstance(value, dict):
         if "Ref" in value:
-            return refs.get(str(value["Ref"]), "")
+            return str(refs.get(str(value["Ref"]), ""))
         if "Fn::Join" in value:
             sep, items = value["Fn::Join"]
             parts = items if isinstance(items, list) else [items]
-            return sep.join(resolve(item, refs) for item in parts)
+            return str(sep).join(resolve(item, refs) for item in parts)
         if "Fn::GetAtt" in value:
-            return refs.get(".".join(value["Fn::GetAtt"]), "")
+            return str(refs.get(".".join(value["Fn::GetAtt"]), ""))
         return ""
     return str(value)
 

@@ -8,10 +8,10 @@ from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from creator_sync.api_wiring import api_settings, authenticate, profile_service
 from creator_sync.http_api import (
     JSON,
@@ -43,7 +43,9 @@ def get_profile() -> Profile:
 @app.patch(
     "/profile",
     summary="Change settings and/or link, change or unlink the TikTok handle",
-    responses=documented_responses((200, Profile, "The profile after the write"), 400, 413, 415, 422, *AUTHED_ERRORS),
+    responses=documented_responses(
+        (200, Profile, "The profile after the write"), 400, 413, 415, 422, *AUTHED_ERRORS
+    ),
 )
 @tracer.capture_method
 def patch_profile(patch: Annotated[ProfilePatch, Body()]) -> Profile:
@@ -76,14 +78,14 @@ def openapi_json() -> str:
         title="creator-sync profile API",
         version="1.0.0",
         description="A creator's settings and linked TikTok profile. Errors share one body: ErrorResponse.",
-        security_schemes={"supabase": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        security_schemes={"supabase": HTTPBearer(bearerFormat="JWT")},
         security=[{"supabase": []}],
     ).model_dump(mode="json", by_alias=True, exclude_none=True)
     document["paths"][OPENAPI_PATH]["get"]["security"] = []  # public: Powertools drops an empty list
     return json.dumps(without_unused_validation_schema(document))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -64,6 +64,11 @@ def new_container() -> None:
     """Forget every per-container cache, as a cold start would (tests change the environment)."""
     from creator_sync import api_wiring, db, queue
 
-    for cached in (api_wiring.api_settings, api_wiring.token_verifier, api_wiring.profile_service,
-                   db.shared_http_client, queue._sqs_client):
+    for cached in (
+        api_wiring.api_settings,
+        api_wiring.token_verifier,
+        api_wiring.profile_service,
+        db.shared_http_client,
+        queue._sqs_client,
+    ):
         cached.cache_clear()

@@ -45,4 +45,4 @@ def captured_logs() -> Iterator[CapturedLogs]:
     try:
         yield CapturedLogs(collector)
     finally:
-        logger.removeHandler(collector)
+        logging.getLogger(logger.name).removeHandler(collector)

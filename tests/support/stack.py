@@ -53,7 +53,9 @@ def running_supabase(database: Database) -> Iterator[SupabaseStandIn]:
         postgrest.close()
 
 
-def queue_messages(queues: LocalQueues, url: str | None = None, max_messages: int = 10) -> list[dict[str, Any]]:
+def queue_messages(
+    queues: LocalQueues, url: str | None = None, max_messages: int = 10
+) -> list[dict[str, Any]]:
     """Receive (and make visible again) up to max_messages messages, with their attributes."""
     client = queues.client()
     reply = client.receive_message(
@@ -94,7 +96,9 @@ def base_environment(supabase: SupabaseStandIn, queues: LocalQueues) -> dict[str
     }
 
 
-def function_env(logical_id: str, supabase: SupabaseStandIn, queues: LocalQueues, **overrides: str) -> dict[str, str]:
+def function_env(
+    logical_id: str, supabase: SupabaseStandIn, queues: LocalQueues, **overrides: str
+) -> dict[str, str]:
     refs = {
         "SupabaseUrl": supabase.url,
         "SupabaseAnonKey": supabase.anon_key,

@@ -97,13 +97,13 @@ class TokenVerifier:
             raise Unauthorized("the access token is invalid") from None
         return claims
 
-    def _key_for(self, token: str, algorithm: str) -> object:
+    def _key_for(self, token: str, algorithm: str) -> str | jwt.PyJWK:
         if algorithm == "HS256":
             if not self._hs256_secret:
                 raise Unauthorized("the access token is signed with an algorithm this API does not accept")
             return self._hs256_secret
         try:
-            return self._jwks.get_signing_key_from_jwt(token).key
+            return self._jwks.get_signing_key_from_jwt(token)
         except jwt.PyJWKClientConnectionError:
             raise Unavailable("the token signing keys could not be fetched", retry_after=5) from None
         except (jwt.PyJWKClientError, jwt.InvalidTokenError):

@@ -20,7 +20,9 @@ from creator_sync.errors import ApiError, InternalError, Unauthorized, Unavailab
 from creator_sync.observability import logger
 
 _AUTH_CODES = frozenset({"PGRST301", "PGRST302", "PGRST303", "42501", "401", "403"})
-_UNAVAILABLE_CODES = frozenset({"PGRST000", "PGRST001", "PGRST002", "PGRST003", "500", "502", "503", "504", "520"})
+_UNAVAILABLE_CODES = frozenset(
+    {"PGRST000", "PGRST001", "PGRST002", "PGRST003", "500", "502", "503", "504", "520"}
+)
 
 
 @cache
@@ -69,5 +71,7 @@ def _domain_error(function: str, exc: APIError) -> ApiError:
         return ValidationFailed(exc.message or "the database rejected the values", details=[])
     if code == "23503":
         return Unauthorized("the account behind this access token no longer exists")
-    logger.error("unexpected database error", extra={"rpc": function, "code": code, "db_message": exc.message})
+    logger.error(
+        "unexpected database error", extra={"rpc": function, "code": code, "db_message": exc.message}
+    )
     return InternalError("internal error")

@@ -127,7 +127,7 @@ class ProfileApiResolver(APIGatewayHttpResolver):
                 self._check_body(method, headers, event)
             except ApiError as exc:
                 return _event_error(exc, event)
-            self.append_context(user=user)
+            self.append_context(user=user)  # type: ignore[no-untyped-call]
         return super().resolve(event, context)
 
     def _check_body(self, method: str, headers: Mapping[str, str], event: Mapping[str, Any]) -> None:
@@ -185,7 +185,11 @@ def _as_api_error(exc: Exception) -> ApiError:
 
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
-        {"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", "")), "type": err.get("type")}
+        {
+            "loc": [str(part) for part in err.get("loc", ())],
+            "msg": str(err.get("msg", "")),
+            "type": err.get("type"),
+        }
         for err in exc.errors()
     ]
 
@@ -210,7 +214,10 @@ def _error_body(error: ApiError, request_id: str) -> str:
 
 def _error_response(error: ApiError, request_id: str) -> Response[str]:
     return Response(
-        status_code=error.status, content_type=JSON, body=_error_body(error, request_id), headers=error.headers
+        status_code=error.status,
+        content_type=JSON,
+        body=_error_body(error, request_id),
+        headers=error.headers,
     )
 
 

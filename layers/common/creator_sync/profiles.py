@@ -17,7 +17,9 @@ from creator_sync.queue import QueueUnavailable, ScrapePublisher, ScrapeReason, 
 
 
 class ProfileService:
-    def __init__(self, store: ProfileStore, publisher: ScrapePublisher, refresh_cooldown_seconds: int) -> None:
+    def __init__(
+        self, store: ProfileStore, publisher: ScrapePublisher, refresh_cooldown_seconds: int
+    ) -> None:
         self._store = store
         self._publisher = publisher
         self._cooldown = refresh_cooldown_seconds
@@ -27,7 +29,10 @@ class ProfileService:
 
     def update(self, user: AuthenticatedUser, patch: ProfilePatch, correlation_id: str) -> Profile:
         write = self._store.update_profile(
-            user, patch.settings_changes(), patch.sets_handle, patch.tiktok_handle if patch.sets_handle else None
+            user,
+            patch.settings_changes(),
+            patch.sets_handle,
+            patch.tiktok_handle if patch.sets_handle else None,
         )
         metrics.add_metric(name="ProfileUpdated", unit="Count", value=1)
         self._publish(write, "handle_linked", correlation_id)

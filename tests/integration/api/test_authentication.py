@@ -23,19 +23,29 @@ TokenFactory = Callable[[SupabaseStandIn, str], str]
 def claims(supabase: SupabaseStandIn, user: str, **changes: object) -> dict[str, object]:
     now = int(time.time())
     base: dict[str, object] = {
-        "iss": f"{supabase.url}/auth/v1", "aud": "authenticated", "sub": user, "role": "authenticated",
-        "iat": now, "exp": now + 600,
+        "iss": f"{supabase.url}/auth/v1",
+        "aud": "authenticated",
+        "sub": user,
+        "role": "authenticated",
+        "iat": now,
+        "exp": now + 600,
     }
     return {k: v for k, v in (base | changes).items() if v is not None}
 
 
 def signed(supabase: SupabaseStandIn, payload: dict[str, object]) -> str:
-    return jwt.encode(payload, supabase.keys.private_key, algorithm="ES256", headers={"kid": supabase.keys.kid})
+    return jwt.encode(
+        payload, supabase.keys.private_key, algorithm="ES256", headers={"kid": supabase.keys.kid}
+    )
 
 
 def tampered(supabase: SupabaseStandIn, user: str) -> str:
     header, _, signature = signed(supabase, claims(supabase, user)).split(".")
-    other = base64.urlsafe_b64encode(json.dumps(claims(supabase, str(uuid.uuid4()))).encode()).rstrip(b"=").decode()
+    other = (
+        base64.urlsafe_b64encode(json.dumps(claims(supabase, str(uuid.uuid4()))).encode())
+        .rstrip(b"=")
+        .decode()
+    )
     return f"{header}.{other}.{signature}"
 
 
@@ -64,7 +74,9 @@ BAD_TOKENS: dict[str, TokenFactory] = {
     "wrong iss": lambda s, u: signed(s, claims(s, u, iss="https://other.supabase.co/auth/v1")),
     "alg none": lambda s, u: jwt.encode(claims(s, u), None, algorithm="none"),  # type: ignore[arg-type]
     "hs256 signed with the public key": hs256_with_public_key,
-    "unknown kid": lambda s, u: jwt.encode(claims(s, u), s.keys.private_key, algorithm="ES256", headers={"kid": "nope"}),
+    "unknown kid": lambda s, u: jwt.encode(
+        claims(s, u), s.keys.private_key, algorithm="ES256", headers={"kid": "nope"}
+    ),
     "signed by another key": foreign_key,
     "tampered payload": tampered,
     "missing sub": lambda s, u: signed(s, claims(s, u, sub=None)),
@@ -84,20 +96,27 @@ def test_a_bad_token_is_401_and_never_reaches_the_database(
 ) -> None:
     token = BAD_TOKENS[kind](supabase, user)
     before = sum(supabase.postgrest.calls.values())
-    for method, path, body in [("GET", "/profile", None), ("PATCH", "/profile", {"niche": "x"}),
-                               ("POST", "/profile/refresh", None)]:
+    for method, path, body in [
+        ("GET", "/profile", None),
+        ("PATCH", "/profile", {"niche": "x"}),
+        ("POST", "/profile/refresh", None),
+    ]:
         reply = api.request(method, path, token=token, json_body=body)
         assert reply.status == 401, (kind, method, reply.text)
         assert reply.body["error"]["code"] == "unauthorized"
         assert reply.body["request_id"] == reply.request_id
-        assert reply.header("www-authenticate", ).startswith("Bearer")  # type: ignore[union-attr]
+        assert reply.header(
+            "www-authenticate",
+        ).startswith("Bearer")  # type: ignore[union-attr]
     assert sum(supabase.postgrest.calls.values()) == before
 
 
 @pytest.mark.parametrize(
     "authorization", [None, "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Token abc", "bearer"]
 )
-def test_a_missing_or_malformed_header_is_401(api: ApiClient, supabase: SupabaseStandIn, authorization: str | None) -> None:
+def test_a_missing_or_malformed_header_is_401(
+    api: ApiClient, supabase: SupabaseStandIn, authorization: str | None
+) -> None:
     headers = {} if authorization is None else {"authorization": authorization}
     before = sum(supabase.postgrest.calls.values())
     reply = api.request("GET", "/profile", headers=headers)
@@ -112,23 +131,33 @@ def test_a_valid_token_passes(api: ApiClient, supabase: SupabaseStandIn, user: s
     assert reply.body["user_id"] == user
 
 
-def test_a_token_expired_within_the_leeway_passes(api: ApiClient, supabase: SupabaseStandIn, user: str) -> None:
+def test_a_token_expired_within_the_leeway_passes(
+    api: ApiClient, supabase: SupabaseStandIn, user: str
+) -> None:
     now = int(time.time())
-    reply = api.request("GET", "/profile", token=signed(supabase, claims(supabase, user, iat=now - 600, exp=now - 10)))
+    reply = api.request(
+        "GET", "/profile", token=signed(supabase, claims(supabase, user, iat=now - 600, exp=now - 10))
+    )
     assert reply.status == 200
 
 
 def test_the_bearer_scheme_is_case_insensitive(api: ApiClient, supabase: SupabaseStandIn, user: str) -> None:
-    reply = api.request("GET", "/profile", headers={"authorization": f"bearer {supabase.keys.user_token(user)}"})
+    reply = api.request(
+        "GET", "/profile", headers={"authorization": f"bearer {supabase.keys.user_token(user)}"}
+    )
     assert reply.status == 200
 
 
-def test_an_unreachable_key_server_is_503(make_api: Callable[..., ApiClient], supabase: SupabaseStandIn, user: str) -> None:
+def test_an_unreachable_key_server_is_503(
+    make_api: Callable[..., ApiClient], supabase: SupabaseStandIn, user: str
+) -> None:
     # Given an API whose Supabase URL (and so JWKS) points at a closed port
     api = make_api(SUPABASE_URL="http://127.0.0.1:9")
     token = jwt.encode(
-        claims(supabase, user, iss="http://127.0.0.1:9/auth/v1"), supabase.keys.private_key,
-        algorithm="ES256", headers={"kid": supabase.keys.kid},
+        claims(supabase, user, iss="http://127.0.0.1:9/auth/v1"),
+        supabase.keys.private_key,
+        algorithm="ES256",
+        headers={"kid": supabase.keys.kid},
     )
     reply = api.request("GET", "/profile", token=token)
     assert reply.status == 503

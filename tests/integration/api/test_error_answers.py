@@ -28,19 +28,28 @@ def assert_error(reply: object, status: int, code: str) -> dict[str, object]:
 
 
 def nothing_stored(db: Database) -> bool:
-    return admin_rows(db.url, "select 1 from public.user_settings union all select 1 from public.creator_profiles") == []
+    return (
+        admin_rows(
+            db.url, "select 1 from public.user_settings union all select 1 from public.creator_profiles"
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize("body", ['{"niche": ', "{'niche': 'x'}", "niche=x", '{"niche": NaN}', "\x00"])
 def test_malformed_json_is_400(api: ApiClient, token: str, db: Database, body: str) -> None:
-    reply = api.request("PATCH", "/profile", token=token, body=body, headers={"content-type": "application/json"})
+    reply = api.request(
+        "PATCH", "/profile", token=token, body=body, headers={"content-type": "application/json"}
+    )
     assert_error(reply, 400, "bad_request")
     assert nothing_stored(db)
 
 
 @pytest.mark.parametrize("body", ["[]", '"niche"', "5", "null", "true", '[{"niche": "x"}]'])
 def test_a_body_that_is_not_an_object_is_400(api: ApiClient, token: str, db: Database, body: str) -> None:
-    reply = api.request("PATCH", "/profile", token=token, body=body, headers={"content-type": "application/json"})
+    reply = api.request(
+        "PATCH", "/profile", token=token, body=body, headers={"content-type": "application/json"}
+    )
     assert_error(reply, 400, "bad_request")
     assert nothing_stored(db)
 
@@ -51,7 +60,9 @@ def test_an_empty_patch_body_is_400(api: ApiClient, token: str) -> None:
 
 def test_a_body_over_16_kib_is_413(api: ApiClient, token: str, db: Database) -> None:
     body = json.dumps({"niche": "x" * (16 * 1024)})
-    reply = api.request("PATCH", "/profile", token=token, body=body, headers={"content-type": "application/json"})
+    reply = api.request(
+        "PATCH", "/profile", token=token, body=body, headers={"content-type": "application/json"}
+    )
     assert_error(reply, 413, "payload_too_large")
     assert nothing_stored(db)
 
@@ -60,20 +71,32 @@ def test_a_body_of_exactly_16_kib_is_judged_on_its_content(api: ApiClient, token
     padding = 16 * 1024 - len(json.dumps({"niche": ""}))
     body = json.dumps({"niche": "x" * padding})
     assert len(body.encode()) == 16 * 1024
-    reply = api.request("PATCH", "/profile", token=token, body=body, headers={"content-type": "application/json"})
+    reply = api.request(
+        "PATCH", "/profile", token=token, body=body, headers={"content-type": "application/json"}
+    )
     assert_error(reply, 422, "validation_error")  # too long a niche, but not too large a body
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml"],
+)
 def test_a_body_that_is_not_json_is_415(api: ApiClient, token: str, db: Database, content_type: str) -> None:
-    reply = api.request("PATCH", "/profile", token=token, body='{"niche": "x"}', headers={"content-type": content_type})
+    reply = api.request(
+        "PATCH", "/profile", token=token, body='{"niche": "x"}', headers={"content-type": content_type}
+    )
     assert_error(reply, 415, "unsupported_media_type")
     assert nothing_stored(db)
 
 
 def test_json_with_a_charset_is_accepted(api: ApiClient, token: str) -> None:
-    reply = api.request("PATCH", "/profile", token=token, body='{"niche": "x"}',
-                        headers={"content-type": "application/json; charset=utf-8"})
+    reply = api.request(
+        "PATCH",
+        "/profile",
+        token=token,
+        body='{"niche": "x"}',
+        headers={"content-type": "application/json; charset=utf-8"},
+    )
     assert reply.status == 200
 
 
@@ -114,29 +137,38 @@ def test_unknown_fields_wrong_types_and_bad_values_are_422(
 def test_a_bad_handle_is_422_and_says_what_a_handle_may_be(
     api: ApiClient, token: str, db: Database, queues: LocalQueues, handle: str
 ) -> None:
-    reply = api.request("PATCH", "/profile", token=token, json_body={"niche": "food", "tiktok_handle": handle})
+    reply = api.request(
+        "PATCH", "/profile", token=token, json_body={"niche": "food", "tiktok_handle": handle}
+    )
     error = assert_error(reply, 422, "validation_error")
     assert "2 to 24 characters" in error["error"]["message"]  # type: ignore[index]
     assert nothing_stored(db)
     assert queue_messages(queues) == []
 
 
-@pytest.mark.parametrize(("method", "path", "status", "code"), [
-    ("GET", "/nope", 404, "not_found"),
-    ("GET", "/", 404, "not_found"),
-    ("DELETE", "/profile", 405, "method_not_allowed"),
-    ("PUT", "/profile", 405, "method_not_allowed"),
-    ("GET", "/profile/refresh", 405, "method_not_allowed"),
-    ("POST", "/openapi.json", 405, "method_not_allowed"),
-])
-def test_unknown_routes_and_methods_get_the_error_body(api: ApiClient, token: str, method: str, path: str, status: int, code: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("GET", "/nope", 404, "not_found"),
+        ("GET", "/", 404, "not_found"),
+        ("DELETE", "/profile", 405, "method_not_allowed"),
+        ("PUT", "/profile", 405, "method_not_allowed"),
+        ("GET", "/profile/refresh", 405, "method_not_allowed"),
+        ("POST", "/openapi.json", 405, "method_not_allowed"),
+    ],
+)
+def test_unknown_routes_and_methods_get_the_error_body(
+    api: ApiClient, token: str, method: str, path: str, status: int, code: str
+) -> None:
     reply = api.request(method, path, token=token)
     assert_error(reply, status, code)
     if status == 405:
         assert reply.header("allow")
 
 
-def test_a_database_outage_behind_postgrest_is_503(api: ApiClient, token: str, supabase: SupabaseStandIn) -> None:
+def test_a_database_outage_behind_postgrest_is_503(
+    api: ApiClient, token: str, supabase: SupabaseStandIn
+) -> None:
     supabase.postgrest.database_down = True
     try:
         reply = api.request("GET", "/profile", token=token)
@@ -146,16 +178,29 @@ def test_a_database_outage_behind_postgrest_is_503(api: ApiClient, token: str, s
     assert reply.header("retry-after") == "5"
 
 
-def test_an_unreachable_postgrest_is_503(make_api: Callable[..., ApiClient], supabase: SupabaseStandIn, user: str) -> None:
+def test_an_unreachable_postgrest_is_503(
+    make_api: Callable[..., ApiClient], supabase: SupabaseStandIn, user: str
+) -> None:
     # HS256 configuration, so the closed Supabase URL is needed for the database call alone
     dead = "http://127.0.0.1:9"
     api = make_api(SUPABASE_URL=dead, JWT_ALGORITHMS="HS256", SUPABASE_JWT_SECRET=supabase.keys.hs256_secret)
     token = jwt.encode(
-        {"iss": f"{dead}/auth/v1", "aud": "authenticated", "sub": user, "role": "authenticated",
-         "iat": 1_800_000_000 - 10**8, "exp": 4_000_000_000},
-        supabase.keys.hs256_secret, algorithm="HS256",
+        {
+            "iss": f"{dead}/auth/v1",
+            "aud": "authenticated",
+            "sub": user,
+            "role": "authenticated",
+            "iat": 1_800_000_000 - 10**8,
+            "exp": 4_000_000_000,
+        },
+        supabase.keys.hs256_secret,
+        algorithm="HS256",
     )
-    for method, path, body in [("GET", "/profile", None), ("PATCH", "/profile", {"niche": "x"}), ("POST", "/profile/refresh", None)]:
+    for method, path, body in [
+        ("GET", "/profile", None),
+        ("PATCH", "/profile", {"niche": "x"}),
+        ("POST", "/profile/refresh", None),
+    ]:
         reply = api.request(method, path, token=token, json_body=body)
         assert_error(reply, 503, "unavailable")
         assert reply.header("retry-after") is not None
@@ -173,7 +218,9 @@ def test_an_unreachable_queue_after_the_commit_still_answers_200_and_keeps_the_c
     assert reply.status == 200
     assert reply.body["tiktok_handle"] == "jane.doe"
     assert reply.body["creator"]["scrape"]["status"] == "queued"
-    rows = admin_rows(db.url, "select tiktok_handle, scrape_status from public.creator_profiles where user_id = %s", (user,))
+    rows = admin_rows(
+        db.url, "select tiktok_handle, scrape_status from public.creator_profiles where user_id = %s", (user,)
+    )
     assert rows == [{"tiktok_handle": "jane.doe", "scrape_status": "queued"}]
     # and a warning with the request's correlation id says the reconciler will deliver it
     warnings = [r for r in logs.records if r["level"] == "WARNING"]
@@ -190,8 +237,12 @@ def test_a_base64_encoded_json_body_is_accepted(api: ApiClient, token: str) -> N
     from devstack.lambda_context import new_context
     from devstack.template import function_spec
 
-    event = http_event("PATCH", "/profile", headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
-                       body='{"niche": "b64"}')
+    event = http_event(
+        "PATCH",
+        "/profile",
+        headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
+        body='{"niche": "b64"}',
+    )
     event["body"] = base64.b64encode(event["body"].encode()).decode()
     event["isBase64Encoded"] = True
     result = api.handler(event, new_context(function_spec("ProfileApiFunction")))

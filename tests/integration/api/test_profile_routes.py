@@ -31,9 +31,15 @@ def test_patch_settings_returns_the_state_after_the_write(
     api: ApiClient, token: str, queues: LocalQueues
 ) -> None:
     reply = api.request(
-        "PATCH", "/profile", token=token,
-        json_body={"niche": "cooking", "timezone": "Europe/Paris", "email_notifications": False,
-                   "posting_goal_per_week": 4},
+        "PATCH",
+        "/profile",
+        token=token,
+        json_body={
+            "niche": "cooking",
+            "timezone": "Europe/Paris",
+            "email_notifications": False,
+            "posting_goal_per_week": 4,
+        },
     )
     assert reply.status == 200
     assert reply.body["niche"] == "cooking"
@@ -56,7 +62,10 @@ def test_linking_a_handle_queues_one_scrape_message(
 ) -> None:
     # When the user links a handle given as a profile URL
     reply = api.request(
-        "PATCH", "/profile", token=token, json_body={"tiktok_handle": "https://www.tiktok.com/@Jane.Doe?lang=en"}
+        "PATCH",
+        "/profile",
+        token=token,
+        json_body={"tiktok_handle": "https://www.tiktok.com/@Jane.Doe?lang=en"},
     )
     # Then the bare handle is stored, the scrape is queued, and exactly one message describes it
     assert reply.status == 200
@@ -125,14 +134,22 @@ def test_refresh_after_the_cooldown_queues_a_scrape(
     assert [(b["reason"], b["generation"]) for b in bodies] == [("handle_linked", 1), ("refresh", 2)]
 
 
-def test_two_users_never_see_each_others_data(api: ApiClient, db: Database, supabase: SupabaseStandIn) -> None:
+def test_two_users_never_see_each_others_data(
+    api: ApiClient, db: Database, supabase: SupabaseStandIn
+) -> None:
     alice, bob = new_user(db.url), new_user(db.url)
     alice_token, bob_token = supabase.keys.user_token(alice), supabase.keys.user_token(bob)
-    api.request("PATCH", "/profile", token=alice_token, json_body={"niche": "alice", "tiktok_handle": "alice.a"})
+    api.request(
+        "PATCH", "/profile", token=alice_token, json_body={"niche": "alice", "tiktok_handle": "alice.a"}
+    )
     api.request("PATCH", "/profile", token=bob_token, json_body={"niche": "bob"})
     alice_view = api.request("GET", "/profile", token=alice_token).body
     bob_view = api.request("GET", "/profile", token=bob_token).body
-    assert (alice_view["user_id"], alice_view["niche"], alice_view["tiktok_handle"]) == (alice, "alice", "alice.a")
+    assert (alice_view["user_id"], alice_view["niche"], alice_view["tiktok_handle"]) == (
+        alice,
+        "alice",
+        "alice.a",
+    )
     assert (bob_view["user_id"], bob_view["niche"], bob_view["tiktok_handle"]) == (bob, "bob", None)
 
 

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import jwt
 import pytest
+from creator_sync.auth import TokenVerifier
+from creator_sync.errors import Unauthorized
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from creator_sync.auth import TokenVerifier
-from creator_sync.errors import Unauthorized
 from devstack.http_server import JsonHandler, LoopbackServer
 
 ISSUER = "https://project.supabase.test/auth/v1"
@@ -23,14 +23,24 @@ HS_SECRET = "super-secret-jwt-token-with-at-least-32-characters"
 
 def user_claims(**changes: object) -> dict[str, object]:
     now = int(time.time())
-    base = {"iss": ISSUER, "aud": "authenticated", "sub": str(uuid.uuid4()), "role": "authenticated",
-            "iat": now, "exp": now + 300}
+    base = {
+        "iss": ISSUER,
+        "aud": "authenticated",
+        "sub": str(uuid.uuid4()),
+        "role": "authenticated",
+        "iat": now,
+        "exp": now + 300,
+    }
     return base | changes
 
 
 @pytest.fixture(scope="module")
 def jwks_url() -> Iterator[str]:
-    jwk = RSAAlgorithm.to_jwk(RSA_KEY.public_key(), as_dict=True) | {"kid": RSA_KID, "alg": "RS256", "use": "sig"}
+    jwk = RSAAlgorithm.to_jwk(RSA_KEY.public_key(), as_dict=True) | {
+        "kid": RSA_KID,
+        "alg": "RS256",
+        "use": "sig",
+    }
 
     class Handler(JsonHandler):
         def do_GET(self) -> None:
@@ -69,7 +79,9 @@ def test_an_hs256_token_with_another_secret_is_refused(jwks_url: str) -> None:
 
 
 def test_hs256_is_refused_when_only_asymmetric_algorithms_are_configured(jwks_url: str) -> None:
-    verifier = TokenVerifier(issuer=ISSUER, jwks_url=jwks_url, algorithms=["ES256", "RS256"], hs256_secret=HS_SECRET)
+    verifier = TokenVerifier(
+        issuer=ISSUER, jwks_url=jwks_url, algorithms=["ES256", "RS256"], hs256_secret=HS_SECRET
+    )
     with pytest.raises(Unauthorized, match="algorithm"):
         verifier.verify(jwt.encode(user_claims(), HS_SECRET, algorithm="HS256"))
 

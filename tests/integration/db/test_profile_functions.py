@@ -157,7 +157,9 @@ def test_an_invalid_handle_writes_neither_settings_nor_handle(
     assert admin_rows(db.url, "select * from public.creator_profiles") == []
 
 
-def test_settings_roll_back_when_the_creator_write_fails(db: Database, as_user: UserClient, alice: str) -> None:
+def test_settings_roll_back_when_the_creator_write_fails(
+    db: Database, as_user: UserClient, alice: str
+) -> None:
     # Given a creator row that the database will refuse to update (a check that only the
     # creator write can trip, installed for this test alone)
     with as_user(alice) as client:
@@ -169,7 +171,9 @@ def test_settings_roll_back_when_the_creator_write_fails(db: Database, as_user: 
     try:
         # When one call changes settings and sets the refused handle
         with as_user(alice) as client, pytest.raises(psycopg.errors.CheckViolation):
-            client.rpc("update_profile", p_settings={"niche": "after"}, p_set_handle=True, p_handle="john.doe")
+            client.rpc(
+                "update_profile", p_settings={"niche": "after"}, p_set_handle=True, p_handle="john.doe"
+            )
     finally:
         admin_execute(db.url, "alter table public.creator_profiles drop constraint test_no_john")
     # Then the settings write rolled back with it
@@ -183,7 +187,9 @@ def test_refresh_without_a_handle_says_so(as_user: UserClient, alice: str) -> No
         assert client.rpc("request_refresh", p_cooldown_seconds=900) == {"no_handle": True}
 
 
-def test_refresh_inside_the_cooldown_returns_retry_after(db: Database, as_user: UserClient, alice: str) -> None:
+def test_refresh_inside_the_cooldown_returns_retry_after(
+    db: Database, as_user: UserClient, alice: str
+) -> None:
     with as_user(alice) as client:
         client.rpc("update_profile", p_settings={}, p_set_handle=True, p_handle="jane.doe")
         out = client.rpc("request_refresh", p_cooldown_seconds=900)

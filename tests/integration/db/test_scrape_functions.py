@@ -48,7 +48,9 @@ def test_scrape_targets_returns_only_current_generations(
     assert targets == [{"user_id": alice, "generation": 2, "tiktok_handle": "new.name"}]
 
 
-def test_scrape_targets_skips_rows_already_scraped(as_user: UserClient, service: RoleClient, alice: str) -> None:
+def test_scrape_targets_skips_rows_already_scraped(
+    as_user: UserClient, service: RoleClient, alice: str
+) -> None:
     generation = link(as_user, alice, "jane.doe")
     service.rpc("record_scrape_results", p_results=[result(alice, generation)])
     assert service.rpc("scrape_targets", p_items=[{"user_id": alice, "generation": generation}]) == []
@@ -90,7 +92,9 @@ def test_a_late_failure_never_overwrites_a_success_of_the_same_generation(
 ) -> None:
     generation = link(as_user, alice, "jane.doe")
     service.rpc("record_scrape_results", p_results=[result(alice, generation)])
-    out = service.rpc("record_scrape_results", p_results=[result(alice, generation, "failed", error="timeout")])
+    out = service.rpc(
+        "record_scrape_results", p_results=[result(alice, generation, "failed", error="timeout")]
+    )
     assert out == [{"user_id": alice, "generation": generation, "applied": False}]
     assert creator_row(db, alice)["scrape_status"] == "succeeded"
 
@@ -137,11 +141,24 @@ def test_claim_reconcile_takes_lost_and_stale_rows(
     # Then alice is re-sent at her generation, bob gets a new one, carol is left alone
     by_user = {c["user_id"]: c for c in claimed}
     assert set(by_user) == {alice, bob}
-    assert by_user[alice] == {"user_id": alice, "tiktok_handle": "alice.cooks", "generation": 1, "reason": "reconcile"}
-    assert by_user[bob] == {"user_id": bob, "tiktok_handle": "bob.bakes", "generation": 2, "reason": "scheduled"}
+    assert by_user[alice] == {
+        "user_id": alice,
+        "tiktok_handle": "alice.cooks",
+        "generation": 1,
+        "reason": "reconcile",
+    }
+    assert by_user[bob] == {
+        "user_id": bob,
+        "tiktok_handle": "bob.bakes",
+        "generation": 2,
+        "reason": "scheduled",
+    }
     assert creator_row(db, bob)["scrape_status"] == "queued"
     # and a second claim straight after finds nothing: the claim moved scrape_requested_at
-    assert service.rpc("claim_reconcile", p_lost_after_seconds=300, p_refresh_after_seconds=86_400, p_limit=10) == []
+    assert (
+        service.rpc("claim_reconcile", p_lost_after_seconds=300, p_refresh_after_seconds=86_400, p_limit=10)
+        == []
+    )
 
 
 def test_claim_reconcile_respects_the_limit(db: Database, as_user: UserClient, service: RoleClient) -> None:
@@ -149,7 +166,9 @@ def test_claim_reconcile_respects_the_limit(db: Database, as_user: UserClient, s
     for i, user in enumerate(users):
         link(as_user, user, f"user.{i}")
         age(db, user, "scrape_requested_at", 1000)
-    claimed = service.rpc("claim_reconcile", p_lost_after_seconds=300, p_refresh_after_seconds=86_400, p_limit=3)
+    claimed = service.rpc(
+        "claim_reconcile", p_lost_after_seconds=300, p_refresh_after_seconds=86_400, p_limit=3
+    )
     assert len(claimed) == 3
 
 
@@ -162,7 +181,7 @@ def test_two_concurrent_reconcilers_claim_disjoint_rows(db: Database, as_user: U
     claims = {"role": "service_role"}
     args = {"lost": 300, "refresh": 86_400, "limit": 4}
     sql = "select public.claim_reconcile(%(lost)s, %(refresh)s, %(limit)s) as r"
-    with (
+    with (  # noqa: SIM117 - the second claim must run inside the first's open transaction
         psycopg.connect(db.authenticator_url, row_factory=dict_row) as first,
         psycopg.connect(db.authenticator_url, row_factory=dict_row) as second,
     ):
@@ -179,4 +198,3 @@ def test_two_concurrent_reconcilers_claim_disjoint_rows(db: Database, as_user: U
     assert len(taken_a) == 4
     assert taken_a.isdisjoint(taken_b)
     assert taken_a | taken_b == set(users)
-

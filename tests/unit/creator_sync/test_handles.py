@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from creator_sync.handles import HANDLE_RULE, InvalidHandle, parse_handle
 
 VALID = [
@@ -74,4 +73,3 @@ def test_invalid_handles_are_rejected_with_the_rule(raw: str) -> None:
     with pytest.raises(InvalidHandle) as caught:
         parse_handle(raw)
     assert str(caught.value) == HANDLE_RULE
-
