@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 from contextlib import ExitStack
 
 import pytest
 
 from devstack.database import Database
-from devstack.lambda_context import load_handler
+from devstack.apify import ApifyStandIn, apify_server
+from devstack.event_source import SqsEventSource
+from devstack.lambda_context import load_handler, new_context
 from devstack.sqs import LocalQueues, create_queues, start_moto
 from devstack.template import function_spec
 from tests.support.api import ApiClient, new_container
@@ -35,9 +38,10 @@ def sqs_endpoint() -> Iterator[str]:
 @pytest.fixture
 def queues(sqs_endpoint: str) -> LocalQueues:
     """A queue and DLQ of this test's own (moto, like SQS, allows one purge a minute)."""
-    return create_queues(sqs_endpoint, visibility_timeout=30, prefix=f"t{uuid.uuid4().hex[:12]}")
+    return create_queues(sqs_endpoint, visibility_timeout=1, prefix=f"t{uuid.uuid4().hex[:12]}")
 
 
+APIFY_TEST_TOKEN = "apify-test-token"  # noqa: S105 - the stand-in's, not a real token
 MakeApi = Callable[..., ApiClient]
 
 
@@ -70,3 +74,52 @@ def user(db: Database) -> str:
 @pytest.fixture
 def token(supabase: SupabaseStandIn, user: str) -> str:
     return supabase.keys.user_token(user)
+
+
+@pytest.fixture(scope="session")
+def apify_session() -> Iterator[ApifyStandIn]:
+    standin = ApifyStandIn(token=APIFY_TEST_TOKEN, run_seconds=0.05)
+    server = apify_server(0, standin).start()
+    standin.url = server.url
+    try:
+        yield standin
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def apify(apify_session: ApifyStandIn) -> ApifyStandIn:
+    """The Apify stand-in with no queued faults and its run log emptied for this test."""
+    apify_session.clear_faults()
+    apify_session.runs.clear()
+    apify_session.requests.clear()
+    return apify_session
+
+
+MakeWorker = Callable[..., Callable[[dict[str, Any]], Any]]
+
+
+@pytest.fixture
+def make_worker(
+    db: Database, supabase: SupabaseStandIn, queues: LocalQueues, apify: ApifyStandIn
+) -> Iterator[MakeWorker]:
+    """The real worker handler (as `devstack invoke` loads it) with the local environment."""
+    with ExitStack() as stack:
+
+        def make(**overrides: str) -> Callable[[dict[str, Any]], Any]:
+            env = function_env("ScrapeWorkerFunction", supabase, queues, **overrides)
+            env = {"APIFY_API_URL": apify.url, "APIFY_TOKEN": APIFY_TEST_TOKEN, "WAIT_MARGIN_SECONDS": "1"} | env
+            stack.enter_context(patched_environ(env | overrides))
+            new_container()
+            spec = function_spec("ScrapeWorkerFunction")
+            handler = load_handler(spec)
+            return lambda event: handler(event, new_context(spec))
+
+        yield make
+        new_container()
+
+
+@pytest.fixture
+def worker_source(make_worker: MakeWorker, queues: LocalQueues) -> SqsEventSource:
+    """The event source mapping stand-in feeding the worker from this test's queue."""
+    return SqsEventSource(queues.client(), queues.queue_url, make_worker(), batch_size=10, batching_window_seconds=0.5)

@@ -62,12 +62,16 @@ class ApiClient:
 
 def new_container() -> None:
     """Forget every per-container cache, as a cold start would (tests change the environment)."""
-    from creator_sync import api_wiring, db, queue
+    from creator_sync import api_wiring, db, queue, service_wiring
 
     for cached in (
         api_wiring.api_settings,
         api_wiring.token_verifier,
         api_wiring.profile_service,
+        service_wiring.worker_settings,
+        service_wiring.scrape_batch,
+        service_wiring.reconciler_settings,
+        service_wiring.reconciler,
         db.shared_http_client,
         queue._sqs_client,
     ):

@@ -64,10 +64,10 @@ class SupabaseSettings(_EnvModel):
 
 
 class ApiSettings(SupabaseSettings):
-    supabase_anon_key: Annotated[str, Field(min_length=1)]
+    supabase_anon_key: Annotated[str, Field(min_length=1, repr=False)]
     jwt_algorithms: Annotated[list[Algorithm], Field(min_length=1)] = ["ES256", "RS256"]
     supabase_jwt_secret_name: str = ""
-    supabase_jwt_secret: str = ""
+    supabase_jwt_secret: Annotated[str, Field(repr=False)] = ""
     jwt_leeway_seconds: Annotated[int, Field(ge=0, le=30)] = 30
     scrape_queue_url: Annotated[str, Field(min_length=1)]
     sqs_timeout_seconds: Annotated[float, Field(gt=0, le=3)] = 3.0
@@ -88,12 +88,12 @@ class ServiceSettings(SupabaseSettings):
     """Shared by the worker and the reconciler: they act as the service role."""
 
     supabase_service_role_secret_name: str = ""
-    supabase_service_role_key: str = ""
+    supabase_service_role_key: Annotated[str, Field(repr=False)] = ""
 
 
 class WorkerSettings(ServiceSettings):
     apify_token_secret_name: str = ""
-    apify_token: str = ""
+    apify_token: Annotated[str, Field(repr=False)] = ""
     apify_api_url: str = "https://api.apify.com"
     apify_actor_id: str = "clockworks/tiktok-profile-scraper"
     apify_run_timeout_seconds: Annotated[int, Field(gt=0)] = 90

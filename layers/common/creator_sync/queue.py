@@ -74,3 +74,29 @@ class ScrapePublisher:
         except (BotoCoreError, ClientError) as exc:
             raise QueueUnavailable(f"could not send the scrape request: {type(exc).__name__}") from exc
         return reply["MessageId"]
+
+    def publish_many(self, messages: list[ScrapeRequested]) -> list[ScrapeRequested]:
+        """Send in batches of ten; returns the messages that could not be sent."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        unsent: list[ScrapeRequested] = []
+        client = _sqs_client(self._timeout)
+        for start in range(0, len(messages), 10):
+            chunk = messages[start : start + 10]
+            entries = [
+                {
+                    "Id": str(index),
+                    "MessageBody": message.model_dump_json(),
+                    "MessageAttributes": {
+                        "correlation_id": {"DataType": "String", "StringValue": message.correlation_id}
+                    },
+                }
+                for index, message in enumerate(chunk)
+            ]
+            try:
+                reply = client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)  # type: ignore[arg-type]
+            except (BotoCoreError, ClientError):
+                unsent.extend(chunk)
+                continue
+            unsent.extend(chunk[int(failure["Id"])] for failure in reply.get("Failed", []))
+        return unsent
