@@ -108,8 +108,16 @@ class Run:
             "finishedAt": _iso(self.finished),
             "status": self.status,
             "meta": {"origin": "API"},
-            "stats": {"computeUnits": 0.001, "durationMillis": int(((self.finished or time.time()) - self.started) * 1000)},
-            "options": {"build": "latest", "timeoutSecs": self.timeout_secs, "memoryMbytes": self.memory_mbytes, "diskMbytes": 2048},
+            "stats": {
+                "computeUnits": 0.001,
+                "durationMillis": int(((self.finished or time.time()) - self.started) * 1000),
+            },
+            "options": {
+                "build": "latest",
+                "timeoutSecs": self.timeout_secs,
+                "memoryMbytes": self.memory_mbytes,
+                "diskMbytes": 2048,
+            },
             "buildId": "LOCALBUILD",
             "defaultKeyValueStoreId": f"kvs-{self.id}",
             "defaultDatasetId": self.dataset_id,
@@ -153,7 +161,9 @@ class ApifyStandIn:
 
     def check_token(self, authorization: str | None) -> None:
         if authorization != f"Bearer {self.token}":
-            raise ApifyError(401, "user-or-token-not-found", "User was not found or authentication token is not valid")
+            raise ApifyError(
+                401, "user-or-token-not-found", "User was not found or authentication token is not valid"
+            )
 
     def request_fault(self) -> None:
         fault = self._take_fault(REQUEST_FAULTS)
@@ -166,7 +176,9 @@ class ApifyStandIn:
         self.request_fault()
         profiles = run_input.get("profiles")
         if not isinstance(profiles, list) or not all(isinstance(p, str) for p in profiles):
-            raise ApifyError(400, "invalid-input", "Input is not valid: field 'profiles' must be an array of strings")
+            raise ApifyError(
+                400, "invalid-input", "Input is not valid: field 'profiles' must be an array of strings"
+            )
         fault = self._take_fault(FAULTS - REQUEST_FAULTS)
         run_id = secrets.token_hex(8)
         now = time.time()
@@ -217,7 +229,9 @@ class ApifyStandIn:
             raise ApifyError(404, "record-not-found", f"Actor run {run_id} was not found")
         return run
 
-    def list_items(self, dataset_id: str, query: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    def list_items(
+        self, dataset_id: str, query: dict[str, str]
+    ) -> tuple[list[dict[str, Any]], dict[str, str]]:
         if dataset_id not in self.datasets:
             raise ApifyError(404, "record-not-found", f"Dataset {dataset_id} was not found")
         items = list(self.datasets[dataset_id])
@@ -257,7 +271,10 @@ def apify_server(port: int, standin: ApifyStandIn) -> LoopbackServer:
                     self.send_json(200, {"queued": request})
                     return
                 if segments[:2] == ["_devstack", "runs"] and self.command == "GET":
-                    self.send_json(200, {"runs": [r.as_json(0) | {"profiles": r.profiles} for r in standin.runs.values()]})
+                    self.send_json(
+                        200,
+                        {"runs": [r.as_json(0) | {"profiles": r.profiles} for r in standin.runs.values()]},
+                    )
                     return
                 standin.check_token(self.headers.get("Authorization"))
                 standin.requests[f"{self.command} {'/'.join(segments[:2])}"] += 1
@@ -274,7 +291,9 @@ def apify_server(port: int, standin: ApifyStandIn) -> LoopbackServer:
                     self.send_json(201, {"data": standin.start_run(act_id, run_input, query)})
                 case ("GET", ["v2", "actor-runs", run_id]):
                     standin.request_fault()
-                    self.send_json(200, {"data": standin.get_run(run_id, float(query.get("waitForFinish", 0)))})
+                    self.send_json(
+                        200, {"data": standin.get_run(run_id, float(query.get("waitForFinish", 0)))}
+                    )
                 case ("POST", ["v2", "actor-runs", run_id, "abort"]):
                     self.send_json(200, {"data": standin.abort_run(run_id)})
                 case ("GET", ["v2", "datasets", dataset_id, "items"]):

@@ -94,7 +94,10 @@ class SqsEventSource:
         for start in range(0, len(done), 10):
             self.client.delete_message_batch(
                 QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(done[start : start + 10])
+                ],
             )
         return dict(response or {})
 
@@ -107,7 +110,7 @@ class SqsEventSource:
         while not self._stop.is_set():
             try:
                 self.poll_once()
-            except Exception:  # noqa: BLE001 - a broken poll (queue briefly down) must not stop the poller
+            except Exception:
                 self._stop.wait(1.0)
 
     def stop(self) -> None:

@@ -4,7 +4,6 @@ from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from creator_sync.observability import logger, metrics, tracer
 from creator_sync.service_wiring import reconciler
 

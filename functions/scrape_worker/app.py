@@ -5,7 +5,6 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from creator_sync.observability import logger, metrics, tracer
 from creator_sync.scraping import BatchVerdicts
 from creator_sync.service_wiring import scrape_batch, worker_settings
@@ -34,6 +33,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     verdicts = scrape_batch().run(
         event.get("Records", []), wait_seconds=lambda: context.get_remaining_time_in_millis() / 1000 - margin
     )
-    return process_partial_response(
-        event=event, record_handler=record_verdict(verdicts), processor=processor, context=context
+    return dict(
+        process_partial_response(
+            event=event, record_handler=record_verdict(verdicts), processor=processor, context=context
+        )
     )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
 from contextlib import ExitStack
+from typing import Any
 
 import pytest
 
-from devstack.database import Database
 from devstack.apify import ApifyStandIn, apify_server
+from devstack.database import Database
 from devstack.event_source import SqsEventSource
 from devstack.lambda_context import load_handler, new_context
 from devstack.sqs import LocalQueues, create_queues, start_moto
@@ -41,7 +41,7 @@ def queues(sqs_endpoint: str) -> LocalQueues:
     return create_queues(sqs_endpoint, visibility_timeout=1, prefix=f"t{uuid.uuid4().hex[:12]}")
 
 
-APIFY_TEST_TOKEN = "apify-test-token"  # noqa: S105 - the stand-in's, not a real token
+APIFY_TEST_TOKEN = "apify-test-token"
 MakeApi = Callable[..., ApiClient]
 
 
@@ -96,22 +96,24 @@ def apify(apify_session: ApifyStandIn) -> ApifyStandIn:
     return apify_session
 
 
-MakeWorker = Callable[..., Callable[[dict[str, Any]], Any]]
+Invoker = Callable[[dict[str, Any]], Any]
+MakeFunction = Callable[..., Invoker]
 
 
 @pytest.fixture
-def make_worker(
+def make_function(
     db: Database, supabase: SupabaseStandIn, queues: LocalQueues, apify: ApifyStandIn
-) -> Iterator[MakeWorker]:
-    """The real worker handler (as `devstack invoke` loads it) with the local environment."""
+) -> Iterator[Callable[..., Invoker]]:
+    """make_function(LogicalId, **env overrides): the real handler, loaded as `devstack invoke`
+    loads it, with the local environment; each call gets a fresh Lambda context."""
     with ExitStack() as stack:
 
-        def make(**overrides: str) -> Callable[[dict[str, Any]], Any]:
-            env = function_env("ScrapeWorkerFunction", supabase, queues, **overrides)
-            env = {"APIFY_API_URL": apify.url, "APIFY_TOKEN": APIFY_TEST_TOKEN, "WAIT_MARGIN_SECONDS": "1"} | env
+        def make(logical_id: str, **overrides: str) -> Invoker:
+            local = {"APIFY_API_URL": apify.url, "APIFY_TOKEN": APIFY_TEST_TOKEN, "WAIT_MARGIN_SECONDS": "1"}
+            env = local | function_env(logical_id, supabase, queues, **overrides)
             stack.enter_context(patched_environ(env | overrides))
             new_container()
-            spec = function_spec("ScrapeWorkerFunction")
+            spec = function_spec(logical_id)
             handler = load_handler(spec)
             return lambda event: handler(event, new_context(spec))
 
@@ -120,6 +122,18 @@ def make_worker(
 
 
 @pytest.fixture
-def worker_source(make_worker: MakeWorker, queues: LocalQueues) -> SqsEventSource:
+def make_worker(make_function: Callable[..., Invoker]) -> MakeFunction:
+    return lambda **overrides: make_function("ScrapeWorkerFunction", **overrides)
+
+
+@pytest.fixture
+def make_reconciler(make_function: Callable[..., Invoker]) -> MakeFunction:
+    return lambda **overrides: make_function("ReconcilerFunction", **overrides)
+
+
+@pytest.fixture
+def worker_source(make_worker: MakeFunction, queues: LocalQueues) -> SqsEventSource:
     """The event source mapping stand-in feeding the worker from this test's queue."""
-    return SqsEventSource(queues.client(), queues.queue_url, make_worker(), batch_size=10, batching_window_seconds=0.5)
+    return SqsEventSource(
+        queues.client(), queues.queue_url, make_worker(), batch_size=10, batching_window_seconds=0.5
+    )

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from creator_sync.queue import ScrapeRequested
+
 from devstack.database import Database
 from devstack.sqs import LocalQueues
 from tests.support.postgres import admin_rows, new_user, role_client, user_claims
@@ -28,7 +29,9 @@ def send(queues: LocalQueues, message: ScrapeRequested) -> str:
     return str(reply["MessageId"])
 
 
-def request_scrape(db: Database, queues: LocalQueues, handle: str, user_id: str | None = None) -> ScrapeRequested:
+def request_scrape(
+    db: Database, queues: LocalQueues, handle: str, user_id: str | None = None
+) -> ScrapeRequested:
     """Link `handle` for a (new) user and queue the message the API would have sent."""
     user_id = user_id or new_user(db.url)
     ticket = link_handle(db, user_id, handle)

@@ -21,8 +21,11 @@ from creator_sync.scrape_results import HandleResult, HandleStatus, RunReport, S
 
 ITEM_FIELDS = ["input", "authorMeta", "errorCode", "error", "url"]
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED-OUT", "ABORTED"})
-PERMANENT_ERRORS = {"NOT_FOUND": HandleStatus.NOT_FOUND, "PROFILE_PRIVATE": HandleStatus.PRIVATE,
-                    "INVALID_URLS": HandleStatus.NOT_FOUND}
+PERMANENT_ERRORS = {
+    "NOT_FOUND": HandleStatus.NOT_FOUND,
+    "PROFILE_PRIVATE": HandleStatus.PRIVATE,
+    "INVALID_URLS": HandleStatus.NOT_FOUND,
+}
 
 
 class ProfileScraper(Protocol):
@@ -63,13 +66,17 @@ class ApifyProfileScraper:
             if status not in TERMINAL_STATUSES:
                 self._abort(run.id)
                 run_id = None  # aborted: nothing left behind
-                return _all_transient(handles, "the actor run did not finish in time and was aborted", run.id, started, None)
+                return _all_transient(
+                    handles, "the actor run did not finish in time and was aborted", run.id, started, None
+                )
             cost = float(finished.usage_total_usd) if finished.usage_total_usd is not None else None
             if status != "SUCCEEDED":
                 return _all_transient(handles, f"the actor run ended {status}", run.id, started, cost)
-            items = self._client.dataset(finished.default_dataset_id).list_items(
-                fields=ITEM_FIELDS, limit=max(len(handles) * 2, 10)
-            ).items
+            items = (
+                self._client.dataset(finished.default_dataset_id)
+                .list_items(fields=ITEM_FIELDS, limit=max(len(handles) * 2, 10))
+                .items
+            )
             return RunReport(map_items(handles, items), run.id, time.monotonic() - started, cost)
         except Exception as exc:  # any upstream failure (API error after retries, transport) is transient
             if run_id is not None:
@@ -82,7 +89,7 @@ class ApifyProfileScraper:
         try:
             self._client.run(run_id).abort()
             logger.info("aborted an unfinished actor run", extra={"run_id": run_id})
-        except Exception as exc:  # noqa: BLE001 - best effort; the run's own timeout still ends it
+        except Exception as exc:
             logger.error("could not abort actor run", extra={"run_id": run_id, "reason": _describe(exc)})
 
 
@@ -121,7 +128,9 @@ def _result_for(matches: list[Mapping[str, Any]]) -> HandleResult:
         if status is not None:
             return HandleResult(status, error=_text(item.get("error")) or str(item.get("errorCode")))
     if matches:
-        return HandleResult(HandleStatus.TRANSIENT, error=_text(matches[0].get("error")) or "unrecognised actor item")
+        return HandleResult(
+            HandleStatus.TRANSIENT, error=_text(matches[0].get("error")) or "unrecognised actor item"
+        )
     return HandleResult(HandleStatus.TRANSIENT, error="the actor run returned no item for this handle")
 
 
@@ -151,7 +160,9 @@ def profile_from_author(author: Mapping[str, Any]) -> ScrapedProfile:
         hearts=_count(author.get("heart")),
         videos=_count(author.get("video")),
         verified=author.get("verified") if isinstance(author.get("verified"), bool) else None,
-        private_account=author.get("privateAccount") if isinstance(author.get("privateAccount"), bool) else None,
+        private_account=author.get("privateAccount")
+        if isinstance(author.get("privateAccount"), bool)
+        else None,
     )
 
 
@@ -175,9 +186,11 @@ def _count(value: object) -> int | None:
     return None
 
 
-def _all_transient(handles: list[str], reason: str, run_id: str | None, started: float, cost: float | None) -> RunReport:
+def _all_transient(
+    handles: list[str], reason: str, run_id: str | None, started: float, cost: float | None
+) -> RunReport:
     result = HandleResult(HandleStatus.TRANSIENT, error=reason)
-    return RunReport({h: result for h in handles}, run_id, time.monotonic() - started, cost)
+    return RunReport(dict.fromkeys(handles, result), run_id, time.monotonic() - started, cost)
 
 
 def _describe(exc: Exception) -> str:

@@ -59,5 +59,8 @@ class Reconciler:
         metrics.add_metric(name="ReconcileClaimed", unit="Count", value=report.claimed)
         metrics.add_metric(name="ReconcileSent", unit="Count", value=report.sent)
         metrics.add_metric(name="ReconcileUnsent", unit="Count", value=report.unsent)
-        logger.info("reconcile run done", extra={"claimed": report.claimed, "sent": report.sent, "unsent": report.unsent})
+        logger.info(
+            "reconcile run done",
+            extra={"claimed": report.claimed, "sent": report.sent, "unsent": report.unsent},
+        )
         return report

@@ -51,7 +51,9 @@ class ScrapeStore(Protocol):
 
     def record_scrape_results(self, results: list[ScrapeResultRow]) -> list[AppliedResult]: ...
 
-    def claim_reconcile(self, lost_after_seconds: int, refresh_after_seconds: int, limit: int) -> list[ReconcileClaim]: ...
+    def claim_reconcile(
+        self, lost_after_seconds: int, refresh_after_seconds: int, limit: int
+    ) -> list[ReconcileClaim]: ...
 
 
 class PostgrestScrapeStore:
@@ -66,9 +68,15 @@ class PostgrestScrapeStore:
         payload = [row.model_dump(mode="json") for row in results]
         return _applied.validate_python(self._rpc.call("record_scrape_results", {"p_results": payload}))
 
-    def claim_reconcile(self, lost_after_seconds: int, refresh_after_seconds: int, limit: int) -> list[ReconcileClaim]:
+    def claim_reconcile(
+        self, lost_after_seconds: int, refresh_after_seconds: int, limit: int
+    ) -> list[ReconcileClaim]:
         data = self._rpc.call(
             "claim_reconcile",
-            {"p_lost_after_seconds": lost_after_seconds, "p_refresh_after_seconds": refresh_after_seconds, "p_limit": limit},
+            {
+                "p_lost_after_seconds": lost_after_seconds,
+                "p_refresh_after_seconds": refresh_after_seconds,
+                "p_limit": limit,
+            },
         )
         return _claims.validate_python(data)

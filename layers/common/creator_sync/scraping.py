@@ -22,7 +22,7 @@ from creator_sync.apify import ProfileScraper
 from creator_sync.errors import ApiError
 from creator_sync.observability import logger, metrics
 from creator_sync.queue import ScrapeRequested
-from creator_sync.scrape_results import HandleResult, HandleStatus
+from creator_sync.scrape_results import HandleResult
 from creator_sync.scrape_store import ScrapeResultRow, ScrapeStore
 
 STATUS_METRICS = {
@@ -36,7 +36,7 @@ STATUS_METRICS = {
 class ScrapeRecord(SqsRecordModel):
     """An SQS record whose body is a scrape request (parsed with Powertools' parser)."""
 
-    body: Json[ScrapeRequested]  # type: ignore[assignment]
+    body: Json[ScrapeRequested]
 
 
 @dataclass
@@ -70,7 +70,9 @@ class ScrapeBatch:
             return verdicts
         metrics.add_metric(name="ScrapeRequested", unit="Count", value=len(requests))
         try:
-            targets = self._store.scrape_targets(list({(r.message.user_id, r.message.generation) for r in requests}))
+            targets = self._store.scrape_targets(
+                list({(r.message.user_id, r.message.generation) for r in requests})
+            )
         except ApiError as exc:
             return self._fail_all(requests, verdicts, f"database unavailable: {exc.message}")
         current = {(t.user_id, t.generation): t.tiktok_handle for t in targets}
@@ -83,8 +85,14 @@ class ScrapeBatch:
         if not live:
             return verdicts
         handles = sorted({current[(r.message.user_id, r.message.generation)] for r in live})
-        logger.info("starting one actor run", extra={"handles": len(handles), "records": len(live),
-                                                      "correlation_ids": sorted({r.message.correlation_id for r in live})})
+        logger.info(
+            "starting one actor run",
+            extra={
+                "handles": len(handles),
+                "records": len(live),
+                "correlation_ids": sorted({r.message.correlation_id for r in live}),
+            },
+        )
         report = self._scraper.scrape(handles, wait_seconds())
         metrics.add_metric(name="ApifyRuns", unit="Count", value=1)
         metrics.add_metric(name="ApifyRunSeconds", unit="Seconds", value=round(report.run_seconds, 3))
@@ -105,13 +113,22 @@ class ScrapeBatch:
             key = (request.message.user_id, request.message.generation)
             result = results[current[key]]
             if result.is_final:
-                rows[key] = ScrapeResultRow(user_id=key[0], generation=key[1], status=result.status.value,
-                                            profile=result.profile, error=result.error)
+                rows[key] = ScrapeResultRow(
+                    user_id=key[0],
+                    generation=key[1],
+                    status=result.status.value,
+                    profile=result.profile,
+                    error=result.error,
+                )
                 continue
             reason = result.error or "transient scrape failure"
             retry.append((request, reason))
-            if request.receive_count >= self._max_receives:  # last receive: the user must not see queued forever
-                rows.setdefault(key, ScrapeResultRow(user_id=key[0], generation=key[1], status="failed", error=reason))
+            if (
+                request.receive_count >= self._max_receives
+            ):  # last receive: the user must not see queued forever
+                rows.setdefault(
+                    key, ScrapeResultRow(user_id=key[0], generation=key[1], status="failed", error=reason)
+                )
         if rows:
             try:
                 applied = self._store.record_scrape_results(list(rows.values()))
@@ -124,8 +141,11 @@ class ScrapeBatch:
         for request, reason in retry:
             with correlation(request.message.correlation_id):
                 final = request.receive_count >= self._max_receives
-                logger.warning("scrape failed; leaving the message to SQS" + (" (last receive: written as failed)" if final else ""),
-                               extra=_fields(request) | {"reason": reason})
+                logger.warning(
+                    "scrape failed; leaving the message to SQS"
+                    + (" (last receive: written as failed)" if final else ""),
+                    extra=_fields(request) | {"reason": reason},
+                )
             verdicts.fail(request.message_id, reason)
         for request in live:
             if request.message_id not in verdicts.failures:
@@ -144,8 +164,10 @@ class ScrapeBatch:
                 parsed = parse(event=record, model=ScrapeRecord)
             except ValidationError as exc:
                 with correlation(correlation_id):
-                    logger.error("poison message: not a scrape request", extra={
-                        "message_id": message_id, "errors": [e["msg"] for e in exc.errors()][:5]})
+                    logger.error(
+                        "poison message: not a scrape request",
+                        extra={"message_id": message_id, "errors": [e["msg"] for e in exc.errors()][:5]},
+                    )
                 verdicts.fail(message_id, "malformed scrape request")
                 continue
             requests.append(_Request(message_id, parsed.body, int(parsed.attributes.ApproximateReceiveCount)))
@@ -154,7 +176,10 @@ class ScrapeBatch:
     def _fail_all(self, requests: list[_Request], verdicts: BatchVerdicts, reason: str) -> BatchVerdicts:
         for request in requests:
             with correlation(request.message.correlation_id):
-                logger.warning("scrape not recorded; leaving the message to SQS", extra=_fields(request) | {"reason": reason})
+                logger.warning(
+                    "scrape not recorded; leaving the message to SQS",
+                    extra=_fields(request) | {"reason": reason},
+                )
             verdicts.fail(request.message_id, reason)
         return verdicts
 

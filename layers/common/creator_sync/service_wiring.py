@@ -25,7 +25,9 @@ def _scrape_store(settings: ServiceSettings) -> PostgrestScrapeStore:
         local=settings.creator_sync_local,
         what="the Supabase service-role key",
     )
-    return PostgrestScrapeStore(settings.rest_url, key, shared_http_client(settings.postgrest_timeout_seconds))
+    return PostgrestScrapeStore(
+        settings.rest_url, key, shared_http_client(settings.postgrest_timeout_seconds)
+    )
 
 
 @cache

@@ -21,7 +21,11 @@ def wait_visible(seconds: float = 1.2) -> None:
 
 
 def test_ten_records_with_seven_handles_make_one_run_with_seven_profiles(
-    db: Database, queues: LocalQueues, apify: ApifyStandIn, supabase: SupabaseStandIn, worker_source: SqsEventSource
+    db: Database,
+    queues: LocalQueues,
+    apify: ApifyStandIn,
+    supabase: SupabaseStandIn,
+    worker_source: SqsEventSource,
 ) -> None:
     # Given ten requests: seven distinct handles, three of them requested by a second user too
     handles = [f"creator.{i}" for i in range(7)]
@@ -45,13 +49,29 @@ def test_ten_records_with_seven_handles_make_one_run_with_seven_profiles(
     assert queue_messages(queues) == []
 
 
-def test_every_mapped_field_is_written(db: Database, queues: LocalQueues, worker_source: SqsEventSource) -> None:
+def test_every_mapped_field_is_written(
+    db: Database, queues: LocalQueues, worker_source: SqsEventSource
+) -> None:
     message = request_scrape(db, queues, "jane.doe")
     worker_source.poll_once()
     row = creator(db, message.user_id)
-    assert {k: row[k] for k in (
-        "tiktok_user_id", "display_name", "avatar_url", "bio", "followers", "following", "hearts", "videos",
-        "verified", "private_account", "scrape_status", "scrape_error")} == {
+    assert {
+        k: row[k]
+        for k in (
+            "tiktok_user_id",
+            "display_name",
+            "avatar_url",
+            "bio",
+            "followers",
+            "following",
+            "hearts",
+            "videos",
+            "verified",
+            "private_account",
+            "scrape_status",
+            "scrape_error",
+        )
+    } == {
         "tiktok_user_id": "6812345678901234567",
         "display_name": "Jane Doe",
         "avatar_url": "https://p16-sign-va.tiktokcdn.com/avatar/jane.jpeg?x-expires=1795600000",
@@ -68,7 +88,9 @@ def test_every_mapped_field_is_written(db: Database, queues: LocalQueues, worker
     assert row["scraped_at"] is not None
 
 
-def test_a_profile_without_videos_succeeds(db: Database, queues: LocalQueues, worker_source: SqsEventSource) -> None:
+def test_a_profile_without_videos_succeeds(
+    db: Database, queues: LocalQueues, worker_source: SqsEventSource
+) -> None:
     message = request_scrape(db, queues, "no.videos")
     worker_source.poll_once()
     row = creator(db, message.user_id)
@@ -83,7 +105,10 @@ def test_not_found_and_private_are_written_and_not_retried(
     response = worker_source.poll_once(wait_seconds=1)
     assert response == {"batchItemFailures": []}
     ghost_row, private_row = creator(db, ghost.user_id), creator(db, private.user_id)
-    assert (ghost_row["scrape_status"], ghost_row["scrape_error"]) == ("not_found", "This profile/hashtag does not exist.")
+    assert (ghost_row["scrape_status"], ghost_row["scrape_error"]) == (
+        "not_found",
+        "This profile/hashtag does not exist.",
+    )
     assert (private_row["scrape_status"], private_row["private_account"]) == ("private", True)
     wait_visible()
     assert queue_messages(queues) == []
@@ -110,7 +135,9 @@ def test_a_transient_failure_fails_the_record_and_a_later_receive_succeeds(
     assert creator(db, message.user_id)["scrape_status"] == "succeeded"
 
 
-def test_a_failed_run_is_transient(db: Database, queues: LocalQueues, apify: ApifyStandIn, worker_source: SqsEventSource) -> None:
+def test_a_failed_run_is_transient(
+    db: Database, queues: LocalQueues, apify: ApifyStandIn, worker_source: SqsEventSource
+) -> None:
     apify.inject("run_failed")
     message = request_scrape(db, queues, "jane.doe")
     response = worker_source.poll_once()
@@ -119,7 +146,9 @@ def test_a_failed_run_is_transient(db: Database, queues: LocalQueues, apify: Api
     assert creator(db, message.user_id)["scrape_status"] == "queued"
 
 
-def test_a_rate_limited_api_is_transient(db: Database, queues: LocalQueues, apify: ApifyStandIn, worker_source: SqsEventSource) -> None:
+def test_a_rate_limited_api_is_transient(
+    db: Database, queues: LocalQueues, apify: ApifyStandIn, worker_source: SqsEventSource
+) -> None:
     apify.inject("http_429", count=3)
     message = request_scrape(db, queues, "jane.doe")
     response = worker_source.poll_once()
@@ -148,7 +177,9 @@ def test_a_run_that_never_finishes_is_aborted_and_transient(
     assert creator(db, message.user_id)["scrape_status"] == "queued"
 
 
-def test_an_empty_dataset_is_transient(db: Database, queues: LocalQueues, apify: ApifyStandIn, worker_source: SqsEventSource) -> None:
+def test_an_empty_dataset_is_transient(
+    db: Database, queues: LocalQueues, apify: ApifyStandIn, worker_source: SqsEventSource
+) -> None:
     apify.inject("empty_dataset")
     message = request_scrape(db, queues, "jane.doe")
     response = worker_source.poll_once()
@@ -184,7 +215,9 @@ def test_a_poison_body_fails_and_ends_in_the_dlq_with_its_message_id_logged(
     from tests.support.logs import captured_logs
 
     client = queues.client()
-    poison_id = client.send_message(QueueUrl=queues.queue_url, MessageBody='{"type": "scrape_requested", "version": 2}')["MessageId"]
+    poison_id = client.send_message(
+        QueueUrl=queues.queue_url, MessageBody='{"type": "scrape_requested", "version": 2}'
+    )["MessageId"]
     good = request_scrape(db, queues, "jane.doe")
     with captured_logs() as logs:
         first = worker_source.poll_once(wait_seconds=1)
@@ -229,7 +262,11 @@ def test_the_same_message_again_after_success_starts_no_second_run(
 
 
 def test_a_database_outage_fails_every_record_and_writes_nothing(
-    db: Database, queues: LocalQueues, apify: ApifyStandIn, supabase: SupabaseStandIn, worker_source: SqsEventSource
+    db: Database,
+    queues: LocalQueues,
+    apify: ApifyStandIn,
+    supabase: SupabaseStandIn,
+    worker_source: SqsEventSource,
 ) -> None:
     messages = [request_scrape(db, queues, h) for h in ("jane.doe", "ghost.user", "someone.else")]
     before = [creator(db, m.user_id) for m in messages]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from creator_sync.config import ApiSettings, ConfigError, WorkerSettings
 
 API_ENV = {
@@ -30,7 +29,9 @@ def test_hs256_without_a_secret_name_is_refused() -> None:
 
 
 def test_lists_are_read_from_comma_separated_values() -> None:
-    settings = ApiSettings.from_env(API_ENV | {"JWT_ALGORITHMS": "ES256, RS256", "ALLOWED_ORIGINS": "https://a.example,https://b.example"})
+    settings = ApiSettings.from_env(
+        API_ENV | {"JWT_ALGORITHMS": "ES256, RS256", "ALLOWED_ORIGINS": "https://a.example,https://b.example"}
+    )
     assert settings.jwt_algorithms == ["ES256", "RS256"]
     assert settings.allowed_origins == ["https://a.example", "https://b.example"]
 
@@ -42,7 +43,11 @@ def test_timeouts_above_the_budget_are_refused() -> None:
 
 def test_secrets_never_appear_in_a_repr() -> None:
     settings = WorkerSettings.from_env(
-        {"SUPABASE_URL": "https://abcd.supabase.co", "SUPABASE_SERVICE_ROLE_KEY": "service-secret", "APIFY_TOKEN": "apify-secret"}
+        {
+            "SUPABASE_URL": "https://abcd.supabase.co",
+            "SUPABASE_SERVICE_ROLE_KEY": "service-secret",
+            "APIFY_TOKEN": "apify-secret",
+        }
     )
     api = ApiSettings.from_env(API_ENV)
     assert "service-secret" not in repr(settings)
