@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Invoke = Callable[[dict[str, Any]], Any]
+LONG_POLL_SECONDS = 2  # like the event source mapping's long polling: no busy loop on an empty queue
 
 
 def lambda_record(message: dict[str, Any], queue_arn: str, region: str = "us-east-1") -> dict[str, Any]:
@@ -56,30 +57,41 @@ class SqsEventSource:
         attrs = self.client.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
         return str(attrs["Attributes"]["QueueArn"])
 
-    def receive_batch(self, wait_seconds: float) -> list[dict[str, Any]]:
-        """Gather up to batch_size messages, waiting at most wait_seconds for the batch to fill."""
+    def receive_batch(self, wait_seconds: float, long_poll_seconds: int = 0) -> list[dict[str, Any]]:
+        """Gather up to batch_size messages: long-poll up to long_poll_seconds for the first one, then
+        keep filling the batch until it is full or the batching window (wait_seconds) has passed."""
+        messages = self._receive(self.batch_size, long_poll_seconds)
+        if not messages and long_poll_seconds:
+            return []
         deadline = time.monotonic() + wait_seconds
-        messages: list[dict[str, Any]] = []
         while len(messages) < self.batch_size:
             remaining = deadline - time.monotonic()
-            reply = self.client.receive_message(
-                QueueUrl=self.queue_url,
-                MaxNumberOfMessages=min(10, self.batch_size - len(messages)),
-                WaitTimeSeconds=max(0, min(int(remaining), 1)),
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            )
-            messages.extend(reply.get("Messages", []))
             if remaining <= 0:
                 break
-            if not reply.get("Messages") and messages:
+            more = self._receive(self.batch_size - len(messages), max(1, min(int(remaining + 0.999), 20)))
+            if not more:
                 break
-        return messages
+            messages.extend(more)
+        # A message seen twice (its visibility ran out while the batch filled) counts once, with its
+        # newest receipt handle, the only one SQS still honours.
+        return list({m["MessageId"]: m for m in messages}.values())
 
-    def poll_once(self, wait_seconds: float | None = None) -> dict[str, Any] | None:
+    def _receive(self, count: int, wait_seconds: int) -> list[dict[str, Any]]:
+        reply = self.client.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=min(10, count),
+            WaitTimeSeconds=wait_seconds,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        return list(reply.get("Messages", []))
+
+    def poll_once(
+        self, wait_seconds: float | None = None, long_poll_seconds: int = 0
+    ) -> dict[str, Any] | None:
         """One receive-invoke-delete cycle; returns the function's response (None if no messages)."""
         window = self.batching_window_seconds if wait_seconds is None else wait_seconds
-        messages = self.receive_batch(window)
+        messages = self.receive_batch(window, long_poll_seconds)
         if not messages:
             return None
         arn = self.queue_arn
@@ -109,7 +121,7 @@ class SqsEventSource:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                self.poll_once()
+                self.poll_once(long_poll_seconds=LONG_POLL_SECONDS)
             except Exception:
                 self._stop.wait(1.0)
 

@@ -38,7 +38,7 @@ def sqs_endpoint() -> Iterator[str]:
 @pytest.fixture
 def queues(sqs_endpoint: str) -> LocalQueues:
     """A queue and DLQ of this test's own (moto, like SQS, allows one purge a minute)."""
-    return create_queues(sqs_endpoint, visibility_timeout=1, prefix=f"t{uuid.uuid4().hex[:12]}")
+    return create_queues(sqs_endpoint, visibility_timeout=2, prefix=f"t{uuid.uuid4().hex[:12]}")
 
 
 APIFY_TEST_TOKEN = "apify-test-token"
@@ -109,8 +109,8 @@ def make_function(
     with ExitStack() as stack:
 
         def make(logical_id: str, **overrides: str) -> Invoker:
-            local = {"APIFY_API_URL": apify.url, "APIFY_TOKEN": APIFY_TEST_TOKEN, "WAIT_MARGIN_SECONDS": "1"}
-            env = local | function_env(logical_id, supabase, queues, **overrides)
+            local = {"WAIT_MARGIN_SECONDS": "1"}
+            env = local | function_env(logical_id, supabase, queues, apify.url, **overrides)
             stack.enter_context(patched_environ(env | overrides))
             new_container()
             spec = function_spec(logical_id)

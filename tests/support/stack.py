@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from devstack.database import Database
+from devstack.environments import Endpoints, local_function_env
 from devstack.http_server import LoopbackServer
 from devstack.keys import StackKeys
 from devstack.postgrest import PostgrestStandIn
-from devstack.sqs import LOCAL_CREDENTIALS, LocalQueues
+from devstack.sqs import LocalQueues
 from devstack.supabase_server import supabase_server
-from devstack.template import function_environment, function_spec
 
 
 @dataclass
@@ -83,36 +83,19 @@ def drain(queues: LocalQueues, url: str | None = None) -> int:
     return deleted
 
 
-def base_environment(supabase: SupabaseStandIn, queues: LocalQueues) -> dict[str, str]:
-    """What every function sees locally, besides its own template variables."""
-    return {
-        "CREATOR_SYNC_LOCAL": "1",
-        "AWS_ENDPOINT_URL_SQS": queues.endpoint,
-        "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
-        "AWS_DEFAULT_REGION": LOCAL_CREDENTIALS["region_name"],
-        "POWERTOOLS_TRACE_DISABLED": "1",
-        "POWERTOOLS_DEV": "0",
-    }
-
-
 def function_env(
-    logical_id: str, supabase: SupabaseStandIn, queues: LocalQueues, **overrides: str
+    logical_id: str, supabase: SupabaseStandIn, queues: LocalQueues, apify_url: str = "", **overrides: str
 ) -> dict[str, str]:
-    refs = {
-        "SupabaseUrl": supabase.url,
-        "SupabaseAnonKey": supabase.anon_key,
-        "JwtAlgorithms": "ES256",
-        "ScrapeQueue": queues.queue_url,
-        "AllowedOrigins": "http://localhost:5173",
-        "RefreshCooldownSeconds": "900",
-        "ApifyActorId": "clockworks/tiktok-profile-scraper",
-    }
-    spec = function_spec(logical_id)
-    env = function_environment(spec, refs) | base_environment(supabase, queues)
-    if "SUPABASE_SERVICE_ROLE_SECRET_NAME" in spec.environment:  # never for the profile API
-        env |= {"SUPABASE_SERVICE_ROLE_KEY": supabase.service_role_key}
-    return {k: v for k, v in (env | overrides).items() if v != ""}
+    endpoints = Endpoints(
+        supabase_url=supabase.url,
+        anon_key=supabase.anon_key,
+        service_role_key=supabase.service_role_key,
+        queue_url=queues.queue_url,
+        apify_api_url=apify_url,
+        apify_token="apify-test-token",
+        sqs_endpoint=queues.endpoint,
+    )
+    return local_function_env(logical_id, endpoints) | overrides
 
 
 @contextmanager

@@ -15,8 +15,8 @@ from tests.support.scrape import creator, link_handle, request_scrape, send
 from tests.support.stack import SupabaseStandIn, queue_messages
 
 
-def wait_visible(seconds: float = 1.2) -> None:
-    """Let failed records come back (the test queue's visibility timeout is 1 s)."""
+def wait_visible(seconds: float = 2.2) -> None:
+    """Let failed records come back (the test queue's visibility timeout is 2 s)."""
     time.sleep(seconds)
 
 
@@ -33,7 +33,7 @@ def test_ten_records_with_seven_handles_make_one_run_with_seven_profiles(
     messages += [request_scrape(db, queues, h) for h in handles[:3]]
     calls_before = sum(supabase.postgrest.calls.values())
     # When the worker takes them in one batch
-    response = worker_source.poll_once(wait_seconds=2)
+    response = worker_source.poll_once(wait_seconds=1)
     # Then exactly one actor run was made, for the seven profiles
     assert response == {"batchItemFailures": []}
     assert len(apify.runs) == 1
@@ -195,7 +195,7 @@ def test_on_the_last_receive_the_row_is_failed_and_the_message_ends_in_the_dlq(
     message = request_scrape(db, queues, "flaky.user")
     # When the worker receives it as many times as the redrive policy allows
     for receive in range(1, queues.max_receives + 1):
-        response = worker_source.poll_once(wait_seconds=2)
+        response = worker_source.poll_once(wait_seconds=1)
         assert response is not None, f"receive {receive} got nothing"
         assert len(response["batchItemFailures"]) == 1
         row = creator(db, message.user_id)
