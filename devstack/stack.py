@@ -264,12 +264,7 @@ def control_server(port: int, stack: Stack) -> LoopbackServer:
             if self.path == "/status":
                 self.send_json(200, stack.status())
             else:
-                self.send_json(
-                    404,
-                    {
-                        "error": "control routes: GET /status, POST /sqs/stop, /sqs/start, /reconcile, /apify/faults"
-                    },
-                )
+                self.send_json(404, {"error": f"no control route GET {self.path}", "routes": CONTROL_ROUTES})
 
         def do_POST(self) -> None:
             body = self.read_body()
