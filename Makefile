@@ -12,7 +12,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
 VENV := .venv
 SAM := .tools/sam/bin/sam
 
-.PHONY: help dev test lint typecheck template build-check requirements check-layer-requirements pytest clean
+.PHONY: help dev test bench lint typecheck template build-check requirements check-layer-requirements pytest clean
 
 help:
 	@echo "make dev    run the local stack (PostgreSQL, PostgREST + JWKS, SQS, Apify stand-ins, API, worker)"
@@ -38,16 +38,21 @@ lint: $(VENV)/.synced
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.synced
-	$(VENV)/bin/mypy layers/common/creator_sync functions devstack tests scripts
+	$(VENV)/bin/mypy layers/common/creator_sync functions devstack tests scripts benchmarks
+
+# The layer ships what the functions import. Left out (docs/decisions.md): boto3/botocore/s3transfer,
+# which the python3.13 Lambda runtime provides, and the parts of `supabase` the functions never
+# import (they use its `postgrest` client): supabase, auth, functions, storage, realtime, websockets.
+LAYER_EXCLUDES := boto3 botocore s3transfer supabase supabase-auth supabase-functions storage3 realtime websockets
+EXPORT := $(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-header --format requirements-txt \
+	$(foreach p,$(LAYER_EXCLUDES),--no-emit-package $(p))
 
 requirements: | $(UV)
-	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-header --format requirements-txt \
-		-o layers/common/requirements.txt >/dev/null
+	$(EXPORT) -o layers/common/requirements.txt >/dev/null
 
 # The layer's requirements.txt is generated from uv.lock: fail when the checked-in copy drifts.
 check-layer-requirements: | $(UV)
-	@$(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-header --format requirements-txt \
-		| diff -u layers/common/requirements.txt - \
+	@$(EXPORT) | diff -u layers/common/requirements.txt - \
 		|| { echo "layers/common/requirements.txt drifted from uv.lock: run 'make requirements'"; exit 1; }
 
 template: $(VENV)/.synced $(SAM)
@@ -58,6 +63,7 @@ template: $(VENV)/.synced $(SAM)
 build-check: $(SAM) $(VENV)/.synced
 	PATH="$(dir $(PY313)):$$PATH" $(SAM) build --template template.yaml --build-dir .aws-sam/build --no-cached
 	$(VENV)/bin/python scripts/check_built_layer.py .aws-sam/build
+	$(VENV)/bin/python -m scripts.check_layer_imports
 
 # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
 pytest: $(VENV)/.synced
@@ -65,6 +71,10 @@ pytest: $(VENV)/.synced
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 test: lint typecheck check-layer-requirements template build-check pytest
+
+# Benchmarks (not part of `make test`): builds the layer for this machine's architecture too.
+bench: $(VENV)/.synced
+	$(VENV)/bin/python -m benchmarks.run
 
 clean:
 	rm -rf .aws-sam .devstack .mypy_cache .ruff_cache

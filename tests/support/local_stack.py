@@ -91,14 +91,17 @@ def stack_env(state: Path, ports: dict[str, int]) -> dict[str, str]:
 
 
 def start_stack(
-    state: Path | None = None, ports: dict[str, int] | None = None, timeout: float = 90
+    state: Path | None = None,
+    ports: dict[str, int] | None = None,
+    timeout: float = 90,
+    extra_env: dict[str, str] | None = None,
 ) -> RunningStack:
     state = state or Path(tempfile.mkdtemp(prefix="creator-sync-stack-"))
     ports = ports or {name: free_port() for name in DEFAULT_PORTS}
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack", "up"],
         cwd=REPO_ROOT,
-        env=stack_env(state, ports),
+        env=stack_env(state, ports) | (extra_env or {}),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -1,0 +1,124 @@
+"""Cold start: the cost of importing each function's module from the layer, in fresh interpreters,
+measured side by side in one run (interleaved, so machine noise hits every variant alike)."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from benchmarks.layers import python313
+from devstack.database import REPO_ROOT
+
+# A Lambda-like environment: Tracer is on (it imports the X-Ray SDK), Powertools sees a function.
+LAMBDA_ENV = {
+    "AWS_LAMBDA_FUNCTION_NAME": "bench",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "_HANDLER": "app.lambda_handler",
+    "POWERTOOLS_SERVICE_NAME": "bench",
+    "POWERTOOLS_METRICS_NAMESPACE": "CreatorSync",
+    "SUPABASE_URL": "https://bench.supabase.co",
+    "SUPABASE_ANON_KEY": "anon",
+    "SCRAPE_QUEUE_URL": "https://q",
+    "AWS_ACCESS_KEY_ID": "x",
+    "AWS_SECRET_ACCESS_KEY": "x",
+}
+
+FUNCTION_IMPORT = """
+import sys, time
+sys.path[:0] = [{code!r}, {layer!r}, {runtime!r}]
+t = time.perf_counter()
+import app
+print(time.perf_counter() - t)
+"""
+
+NAIVE_IMPORT = """
+import sys, time
+sys.path[:0] = [{layer!r}, {runtime!r}]
+t = time.perf_counter()
+from supabase import create_client
+import boto3
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+client = create_client("https://bench.supabase.co", "anon-key")
+sqs = boto3.client("sqs")
+app = APIGatewayHttpResolver(enable_validation=True)
+print(time.perf_counter() - t)
+"""
+
+NO_TRACER = " without the X-Ray SDK"  # POWERTOOLS_TRACE_DISABLED: Tracer never imports aws_xray_sdk
+FUNCTIONS = {
+    "ProfileApiFunction": "profile_api",
+    "ScrapeWorkerFunction": "scrape_worker",
+    "ReconcilerFunction": "reconciler",
+}
+
+
+def _run(code: str, write_bytecode: bool = True, extra_env: dict[str, str] | None = None) -> float:
+    env = (
+        {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+        | LAMBDA_ENV
+        | (extra_env or {})
+    )
+    flags = ["-I"] if write_bytecode else ["-I", "-B"]  # -I ignores PYTHON* variables, so -B, not the env var
+    done = subprocess.run(
+        [python313(), *flags, "-c", code], env=env, capture_output=True, text=True, check=True, cwd="/"
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def measure(layer: Path, bare_layer: Path, naive_layer: Path, runtime: Path, runs: int) -> dict[str, Any]:
+    rt = str(runtime)
+    variants = {
+        "naive stack (supabase + boto3 + validating resolver)": NAIVE_IMPORT.format(
+            layer=str(naive_layer), runtime=rt
+        ),
+        "no-bytecode ProfileApiFunction": FUNCTION_IMPORT.format(
+            layer=str(bare_layer), code=str(REPO_ROOT / "functions" / "profile_api"), runtime=rt
+        ),
+        f"ProfileApiFunction{NO_TRACER}": FUNCTION_IMPORT.format(
+            layer=str(layer), code=str(REPO_ROOT / "functions" / "profile_api"), runtime=rt
+        ),
+    } | {
+        f"{name}": FUNCTION_IMPORT.format(
+            layer=str(layer), code=str(REPO_ROOT / "functions" / folder), runtime=rt
+        )
+        for name, folder in FUNCTIONS.items()
+    }
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(runs):
+        for name, code in variants.items():
+            extra = {"POWERTOOLS_TRACE_DISABLED": "true"} if name.endswith(NO_TRACER) else None
+            samples[name].append(
+                _run(code, write_bytecode=not name.startswith("no-bytecode"), extra_env=extra)
+            )
+    return {
+        name: {"median_ms": statistics.median(v) * 1000, "samples_ms": [round(x * 1000, 1) for x in v]}
+        for name, v in samples.items()
+    }
+
+
+def import_profile(layer: Path, runtime: Path, top: int = 12) -> list[tuple[str, float]]:
+    """What dominates the API module's import: the largest cumulative -X importtime entries."""
+    code = FUNCTION_IMPORT.format(
+        layer=str(layer), code=str(REPO_ROOT / "functions" / "profile_api"), runtime=str(runtime)
+    )
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")} | LAMBDA_ENV
+    done = subprocess.run(
+        [python313(), "-I", "-X", "importtime", "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd="/",
+    )
+    top_level: list[tuple[str, float]] = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        _self_us, cumulative_us, name = line.split(":", 1)[1].split("|")
+        if not name[1:].startswith(" "):  # one space: imported by the measured code itself
+            top_level.append((name.strip(), int(cumulative_us) / 1000))
+    return sorted(top_level, key=lambda r: -r[1])[:top]

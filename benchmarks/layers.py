@@ -1,0 +1,177 @@
+"""Layer copies for the benchmarks, built for this machine's architecture (the deployed layer is
+arm64 and cannot be imported here): the real layer (`layers/common/Makefile`, byte-compiled), the
+same without bytecode, and the naive full dependency set (everything in uv.lock's runtime group,
+boto3 and all of supabase included) for the side-by-side comparison."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+from pathlib import Path
+
+from devstack.database import REPO_ROOT
+
+WORK = REPO_ROOT / ".bench"
+HOST_PLATFORM = f"{platform.machine()}-manylinux_2_28"
+
+
+def python313() -> str:
+    return subprocess.run(
+        [str(REPO_ROOT / "scripts" / "find-python313")], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def uv() -> str:
+    return shutil.which("uv") or str(REPO_ROOT / ".tools" / "uv" / "bin" / "uv")
+
+
+def build_layer(out: Path) -> Path:
+    """The real layer, through its own Makefile, for the host platform."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    env = os.environ | {"ARTIFACTS_DIR": str(out), "LAYER_PLATFORM": HOST_PLATFORM, "PYTHON": python313()}
+    subprocess.run(
+        ["make", "-s", "-C", str(REPO_ROOT / "layers" / "common"), "build-CommonLayer"], env=env, check=True
+    )
+    return out / "python"
+
+
+def without_bytecode(layer: Path, out: Path) -> Path:
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(layer, out / "python", ignore=shutil.ignore_patterns("__pycache__"))
+    return out / "python"
+
+
+def build_naive(out: Path) -> Path:
+    """Every runtime dependency of the lock (supabase and boto3 whole), byte-compiled like ours."""
+    if out.exists():
+        shutil.rmtree(out)
+    target = out / "python"
+    requirements = out / "requirements.txt"
+    out.mkdir(parents=True)
+    subprocess.run(
+        [
+            uv(),
+            "export",
+            "--frozen",
+            "--no-dev",
+            "--no-hashes",
+            "--no-emit-project",
+            "--no-header",
+            "--format",
+            "requirements-txt",
+            "-o",
+            str(requirements),
+        ],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+        env=os.environ | {"UV_PYTHON_DOWNLOADS": "never"},
+    )
+    subprocess.run(
+        [
+            uv(),
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            "--python-version",
+            "3.13",
+            "--python-platform",
+            HOST_PLATFORM,
+            "--only-binary",
+            ":all:",
+            "-r",
+            str(requirements),
+        ],
+        check=True,
+    )
+    subprocess.run(
+        [
+            python313(),
+            "-m",
+            "compileall",
+            "-q",
+            "-j",
+            "0",
+            "--invalidation-mode",
+            "unchecked-hash",
+            str(target),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+# What the python3.13 Lambda runtime provides at /var/runtime, after the layer on sys.path.
+RUNTIME_PACKAGES = ["boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "urllib3", "six"]
+
+
+def build_runtime(out: Path) -> Path:
+    """Stand-in for Lambda's /var/runtime: boto3 and what it needs, at the lock's versions."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    requirements = out / "requirements.txt"
+    subprocess.run(
+        [
+            uv(),
+            "export",
+            "--frozen",
+            "--no-dev",
+            "--no-hashes",
+            "--no-emit-project",
+            "--no-header",
+            "--format",
+            "requirements-txt",
+            "-o",
+            str(requirements),
+        ],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+        env=os.environ | {"UV_PYTHON_DOWNLOADS": "never"},
+    )
+    wanted = [
+        line
+        for line in requirements.read_text().splitlines()
+        if line.split("==")[0].strip().lower() in RUNTIME_PACKAGES
+    ]
+    requirements.write_text("\n".join(wanted) + "\n")
+    subprocess.run(
+        [
+            uv(),
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(out / "python"),
+            "--python-version",
+            "3.13",
+            "--python-platform",
+            HOST_PLATFORM,
+            "--only-binary",
+            ":all:",
+            "-r",
+            str(requirements),
+        ],
+        check=True,
+    )
+    subprocess.run(
+        [python313(), "-m", "compileall", "-q", "-j", "0", str(out / "python")],
+        check=True,
+        capture_output=True,
+    )
+    return out / "python"
+
+
+def tree_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())

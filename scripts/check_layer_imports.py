@@ -1,0 +1,36 @@
+"""Fail unless every function's module imports from the layer as Lambda would load it: the layer
+built for this machine by its own Makefile (same requirements, bytecode), then what the python3.13
+runtime provides (boto3, botocore) after it on sys.path. Guards the layer's exclusion list."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from benchmarks.cold_start import FUNCTIONS, LAMBDA_ENV
+from benchmarks.layers import WORK, build_layer, build_runtime, python313
+from devstack.database import REPO_ROOT
+
+
+def main() -> int:
+    layer = build_layer(WORK / "check-layer")
+    runtime = build_runtime(WORK / "check-runtime")
+    failures = 0
+    for name, folder in FUNCTIONS.items():
+        paths = [str(REPO_ROOT / "functions" / folder), str(layer), str(runtime)]
+        code = f"import sys; sys.path[:0] = {paths!r}\nimport app; assert callable(app.lambda_handler)"
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")} | LAMBDA_ENV
+        done = subprocess.run(
+            [python313(), "-I", "-c", code], env=env, capture_output=True, text=True, cwd="/", check=False
+        )
+        if done.returncode != 0:
+            failures += 1
+            print(f"FAIL: {name} does not import from the layer:\n{done.stderr[-2000:]}")
+        else:
+            print(f"OK: {name} imports from the layer")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
