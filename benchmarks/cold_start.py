@@ -101,7 +101,8 @@ def measure(layer: Path, bare_layer: Path, naive_layer: Path, runtime: Path, run
 
 
 def import_profile(layer: Path, runtime: Path, top: int = 12) -> list[tuple[str, float]]:
-    """What dominates the API module's import: the largest cumulative -X importtime entries."""
+    """What dominates the API module's import: `-X importtime` self time summed per top-level
+    package, largest first (one run)."""
     code = FUNCTION_IMPORT.format(
         layer=str(layer), code=str(REPO_ROOT / "functions" / "profile_api"), runtime=str(runtime)
     )
@@ -114,11 +115,11 @@ def import_profile(layer: Path, runtime: Path, top: int = 12) -> list[tuple[str,
         check=True,
         cwd="/",
     )
-    top_level: list[tuple[str, float]] = []
+    per_package: dict[str, float] = {}
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue
-        _self_us, cumulative_us, name = line.split(":", 1)[1].split("|")
-        if not name[1:].startswith(" "):  # one space: imported by the measured code itself
-            top_level.append((name.strip(), int(cumulative_us) / 1000))
-    return sorted(top_level, key=lambda r: -r[1])[:top]
+        self_us, _cumulative_us, name = line.split(":", 1)[1].split("|")
+        package = name.strip().split(".")[0]
+        per_package[package] = per_package.get(package, 0.0) + int(self_us) / 1000
+    return sorted(per_package.items(), key=lambda item: -item[1])[:top]

@@ -124,6 +124,7 @@ def load(users: int = 50, patches_each: int = 20, gets_each: int = 10) -> dict[s
                     if reply.status_code != 200:
                         errors.append(f"GET {reply.status_code}")
 
+        unloaded = unloaded_latency(clients[0])
         began = time.perf_counter()
         threads = [threading.Thread(target=user_session, args=(i,)) for i in range(users)]
         for thread in threads:
@@ -165,9 +166,25 @@ def load(users: int = 50, patches_each: int = 20, gets_each: int = 10) -> dict[s
             "patch_to_succeeded_p50_ms": round(statistics.median(settle_ms), 0),
             "patch_to_succeeded_max_ms": round(max(settle_ms), 0),
             "actor_runs": status["apify_runs"],
-        }
+        } | unloaded
     finally:
         stack.stop()
+
+
+def unloaded_latency(client: httpx.Client, count: int = 30) -> dict[str, float]:
+    """One user, one request at a time: the latency of the path itself, without queueing."""
+    gets, patches = [], []
+    for i in range(count):
+        started = time.perf_counter()
+        client.get("/profile")
+        gets.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        client.patch("/profile", json={"niche": f"warm {i}"})
+        patches.append((time.perf_counter() - started) * 1000)
+    return {
+        "unloaded_get_p50_ms": round(statistics.median(gets), 1),
+        "unloaded_patch_p50_ms": round(statistics.median(patches), 1),
+    }
 
 
 def time_to_succeeded(stack: RunningStack, count: int) -> list[float]:

@@ -214,6 +214,10 @@ class ApifyStandIn:
             if run.status in TERMINAL or time.time() >= deadline:
                 break
             time.sleep(0.02)
+        return self.run_json(run)
+
+    def run_json(self, run: Run) -> dict[str, Any]:
+        """The run as the API shows it; usage is billed per dataset item of a finished run."""
         return run.as_json(len(self.datasets.get(run.dataset_id, [])) if run.status == "SUCCEEDED" else 0)
 
     def abort_run(self, run_id: str) -> dict[str, Any]:
@@ -271,10 +275,8 @@ def apify_server(port: int, standin: ApifyStandIn) -> LoopbackServer:
                     self.send_json(200, {"queued": request})
                     return
                 if segments[:2] == ["_devstack", "runs"] and self.command == "GET":
-                    self.send_json(
-                        200,
-                        {"runs": [r.as_json(0) | {"profiles": r.profiles} for r in standin.runs.values()]},
-                    )
+                    runs = [standin.run_json(r) | {"profiles": r.profiles} for r in standin.runs.values()]
+                    self.send_json(200, {"runs": runs})
                     return
                 standin.check_token(self.headers.get("Authorization"))
                 standin.requests[f"{self.command} {'/'.join(segments[:2])}"] += 1

@@ -51,6 +51,9 @@ class LoopbackServer(ThreadingHTTPServer):
 
 class JsonHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; with Nagle on, a keep-alive client waits for the
+    # delayed ACK (~40 ms a request). Measured in benchmarks/README.md.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the stand-ins report through their own counters, not access logs."""

@@ -49,6 +49,7 @@ def serve(logical_id: str) -> None:
 
     class Invocations(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
