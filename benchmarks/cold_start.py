@@ -48,7 +48,13 @@ app = APIGatewayHttpResolver(enable_validation=True)
 print(time.perf_counter() - t)
 """
 
-NO_TRACER = " without the X-Ray SDK"  # POWERTOOLS_TRACE_DISABLED: Tracer never imports aws_xray_sdk
+NAIVE = "naive stack (supabase + boto3 + validating resolver)"
+NAIVE_TRACED = "naive stack + Powertools Tracer (the contract's tracing)"
+NAIVE_WITH_TRACER = NAIVE_IMPORT.replace(
+    "print(time.perf_counter() - t)",
+    "from aws_lambda_powertools import Tracer\ntracer = Tracer()\nprint(time.perf_counter() - t)",
+)
+NO_BYTECODE = "ProfileApiFunction, same layer without bytecode"
 FUNCTIONS = {
     "ProfileApiFunction": "profile_api",
     "ScrapeWorkerFunction": "scrape_worker",
@@ -56,12 +62,8 @@ FUNCTIONS = {
 }
 
 
-def _run(code: str, write_bytecode: bool = True, extra_env: dict[str, str] | None = None) -> float:
-    env = (
-        {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-        | LAMBDA_ENV
-        | (extra_env or {})
-    )
+def _run(code: str, write_bytecode: bool = True) -> float:
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")} | LAMBDA_ENV
     flags = ["-I"] if write_bytecode else ["-I", "-B"]  # -I ignores PYTHON* variables, so -B, not the env var
     done = subprocess.run(
         [python313(), *flags, "-c", code], env=env, capture_output=True, text=True, check=True, cwd="/"
@@ -71,29 +73,19 @@ def _run(code: str, write_bytecode: bool = True, extra_env: dict[str, str] | Non
 
 def measure(layer: Path, bare_layer: Path, naive_layer: Path, runtime: Path, runs: int) -> dict[str, Any]:
     rt = str(runtime)
+    api_code = str(REPO_ROOT / "functions" / "profile_api")
     variants = {
-        "naive stack (supabase + boto3 + validating resolver)": NAIVE_IMPORT.format(
-            layer=str(naive_layer), runtime=rt
-        ),
-        "no-bytecode ProfileApiFunction": FUNCTION_IMPORT.format(
-            layer=str(bare_layer), code=str(REPO_ROOT / "functions" / "profile_api"), runtime=rt
-        ),
-        f"ProfileApiFunction{NO_TRACER}": FUNCTION_IMPORT.format(
-            layer=str(layer), code=str(REPO_ROOT / "functions" / "profile_api"), runtime=rt
-        ),
+        NAIVE: NAIVE_IMPORT.format(layer=str(naive_layer), runtime=rt),
+        NAIVE_TRACED: NAIVE_WITH_TRACER.format(layer=str(naive_layer), runtime=rt),
+        NO_BYTECODE: FUNCTION_IMPORT.format(layer=str(bare_layer), code=api_code, runtime=rt),
     } | {
-        f"{name}": FUNCTION_IMPORT.format(
-            layer=str(layer), code=str(REPO_ROOT / "functions" / folder), runtime=rt
-        )
+        name: FUNCTION_IMPORT.format(layer=str(layer), code=str(REPO_ROOT / "functions" / folder), runtime=rt)
         for name, folder in FUNCTIONS.items()
     }
     samples: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(runs):
         for name, code in variants.items():
-            extra = {"POWERTOOLS_TRACE_DISABLED": "true"} if name.endswith(NO_TRACER) else None
-            samples[name].append(
-                _run(code, write_bytecode=not name.startswith("no-bytecode"), extra_env=extra)
-            )
+            samples[name].append(_run(code, write_bytecode=name != NO_BYTECODE))
     return {
         name: {"median_ms": statistics.median(v) * 1000, "samples_ms": [round(x * 1000, 1) for x in v]}
         for name, v in samples.items()
