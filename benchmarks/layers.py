@@ -46,14 +46,16 @@ def without_bytecode(layer: Path, out: Path) -> Path:
     return out / "python"
 
 
-def build_naive(out: Path) -> Path:
-    """Every runtime dependency of the lock (supabase and boto3 whole), byte-compiled like ours."""
+def _fresh(out: Path) -> Path:
     if out.exists():
         shutil.rmtree(out)
-    target = out / "python"
-    requirements = out / "requirements.txt"
     out.mkdir(parents=True)
-    subprocess.run(
+    return out
+
+
+def _locked_requirements(out: Path, only: list[str] | None = None) -> Path:
+    """The lock's runtime requirements (all of them, or only the named packages) as a file."""
+    exported = subprocess.run(
         [
             uv(),
             "export",
@@ -64,14 +66,22 @@ def build_naive(out: Path) -> Path:
             "--no-header",
             "--format",
             "requirements-txt",
-            "-o",
-            str(requirements),
         ],
         cwd=REPO_ROOT,
         check=True,
         capture_output=True,
+        text=True,
         env=os.environ | {"UV_PYTHON_DOWNLOADS": "never"},
-    )
+    ).stdout.splitlines()
+    pins = [line for line in exported if "==" in line and not line.startswith(" ")]
+    if only is not None:
+        pins = [line for line in pins if line.split("==")[0].strip().lower() in only]
+    requirements = out / "requirements.txt"
+    requirements.write_text("\n".join(pins) + "\n")
+    return requirements
+
+
+def _install_compiled(requirements: Path, target: Path) -> Path:
     subprocess.run(
         [
             uv(),
@@ -110,67 +120,20 @@ def build_naive(out: Path) -> Path:
     return target
 
 
+def build_naive(out: Path) -> Path:
+    """Every runtime dependency of the lock (supabase and boto3 whole), byte-compiled like ours."""
+    out = _fresh(out)
+    return _install_compiled(_locked_requirements(out), out / "python")
+
+
 # What the python3.13 Lambda runtime provides at /var/runtime, after the layer on sys.path.
 RUNTIME_PACKAGES = ["boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "urllib3", "six"]
 
 
 def build_runtime(out: Path) -> Path:
     """Stand-in for Lambda's /var/runtime: boto3 and what it needs, at the lock's versions."""
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    requirements = out / "requirements.txt"
-    subprocess.run(
-        [
-            uv(),
-            "export",
-            "--frozen",
-            "--no-dev",
-            "--no-hashes",
-            "--no-emit-project",
-            "--no-header",
-            "--format",
-            "requirements-txt",
-            "-o",
-            str(requirements),
-        ],
-        cwd=REPO_ROOT,
-        check=True,
-        capture_output=True,
-        env=os.environ | {"UV_PYTHON_DOWNLOADS": "never"},
-    )
-    wanted = [
-        line
-        for line in requirements.read_text().splitlines()
-        if line.split("==")[0].strip().lower() in RUNTIME_PACKAGES
-    ]
-    requirements.write_text("\n".join(wanted) + "\n")
-    subprocess.run(
-        [
-            uv(),
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--target",
-            str(out / "python"),
-            "--python-version",
-            "3.13",
-            "--python-platform",
-            HOST_PLATFORM,
-            "--only-binary",
-            ":all:",
-            "-r",
-            str(requirements),
-        ],
-        check=True,
-    )
-    subprocess.run(
-        [python313(), "-m", "compileall", "-q", "-j", "0", str(out / "python")],
-        check=True,
-        capture_output=True,
-    )
-    return out / "python"
+    out = _fresh(out)
+    return _install_compiled(_locked_requirements(out, only=RUNTIME_PACKAGES), out / "python")
 
 
 def tree_bytes(path: Path) -> int:
