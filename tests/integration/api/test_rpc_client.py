@@ -1,0 +1,105 @@
+"""The PostgREST client wrapper: one retry on a stale pooled connection, timeouts as 503, and
+PostgREST error codes mapped to the API's errors."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from creator_sync.db import Rpc
+from creator_sync.errors import InternalError, Unauthorized, Unavailable, ValidationFailed
+
+
+class ScriptedServer:
+    """Answers each connection per a script: "drop" closes it without a reply, "slow" never replies,
+    anything else is (status, body) sent as JSON."""
+
+    def __init__(self, script: list[object]) -> None:
+        self.script = list(script)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.requests = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while self.script:
+            conn, _ = self.sock.accept()
+            conn.recv(65536)
+            self.requests += 1
+            step = self.script.pop(0)
+            if step == "drop":
+                conn.close()
+                continue
+            if step == "slow":
+                threading.Event().wait(10)
+                conn.close()
+                continue
+            assert isinstance(step, tuple)
+            status, body = step
+            payload = json.dumps(body).encode()
+            conn.sendall(
+                f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+                f"Connection: close\r\n\r\n".encode()
+                + payload
+            )
+            conn.close()
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=httpx.Timeout(1.0)) as client:
+        yield client
+
+
+def call(server: ScriptedServer, http: httpx.Client) -> object:
+    return Rpc(f"{server.url}/rest/v1", "key", "token", http).call("get_profile", {})
+
+
+def test_a_dropped_connection_is_retried_once(http: httpx.Client) -> None:
+    server = ScriptedServer(["drop", (200, {"ok": True})])
+    assert call(server, http) == {"ok": True}
+    assert server.requests == 2
+
+
+def test_two_dropped_connections_are_unavailable(http: httpx.Client) -> None:
+    server = ScriptedServer(["drop", "drop"])
+    with pytest.raises(Unavailable):
+        call(server, http)
+    assert server.requests == 2
+
+
+def test_a_timeout_is_unavailable_without_a_retry(http: httpx.Client) -> None:
+    server = ScriptedServer(["slow", (200, {})])
+    with pytest.raises(Unavailable):
+        call(server, http)
+    assert server.requests == 1
+
+
+def test_a_refused_connection_is_unavailable(http: httpx.Client) -> None:
+    with pytest.raises(Unavailable):
+        Rpc("http://127.0.0.1:9/rest/v1", "key", "token", http).call("get_profile", {})
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "error"),
+    [
+        (401, "PGRST303", Unauthorized),
+        (403, "42501", Unauthorized),
+        (503, "PGRST001", Unavailable),
+        (400, "22023", ValidationFailed),
+        (409, "23503", Unauthorized),
+        (400, "XX999", InternalError),
+    ],
+)
+def test_postgrest_errors_become_api_errors(
+    http: httpx.Client, status: int, code: str, error: type[Exception]
+) -> None:
+    server = ScriptedServer([(status, {"code": code, "message": "m", "details": None, "hint": None})])
+    with pytest.raises(error):
+        call(server, http)
