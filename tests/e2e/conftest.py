@@ -7,9 +7,9 @@ import pytest
 from tests.support.local_stack import RunningStack, start_stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def local_stack() -> Iterator[RunningStack]:
-    """One local stack (`python -m devstack up`) for the e2e tier, on free ports."""
+    """One local stack (`python -m devstack up`) per e2e module, on free ports; stopped afterwards."""
     stack = start_stack()
     try:
         yield stack
