@@ -9,6 +9,8 @@ export SAM_CLI_TELEMETRY := 0
 
 PY313 = $(shell scripts/find-python313)
 UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
+# Recipes (and `sam build`'s make for the layer) find the uv installed into .tools/ too.
+export PATH := $(CURDIR)/.tools/uv/bin:$(PATH)
 VENV := .venv
 SAM := .tools/sam/bin/sam
 
