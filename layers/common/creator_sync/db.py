@@ -48,7 +48,7 @@ class Rpc:
         for attempt in (1, 2):
             try:
                 return self._client.rpc(function, params).execute().data
-            except httpx.RemoteProtocolError:
+            except (httpx.RemoteProtocolError, httpx.WriteError):  # the request never reached a live server
                 if attempt == 2:
                     raise Unavailable("the database connection failed") from None
                 logger.info("retrying RPC after a stale pooled connection", extra={"rpc": function})

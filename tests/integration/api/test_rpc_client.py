@@ -30,7 +30,7 @@ class ScriptedServer:
     def _serve(self) -> None:
         while self.script:
             conn, _ = self.sock.accept()
-            conn.recv(65536)
+            _read_request(conn)  # all of it: closing on unread bytes would reset, not close
             self.requests += 1
             step = self.script.pop(0)
             if step == "drop":
@@ -49,6 +49,29 @@ class ScriptedServer:
                 + payload
             )
             conn.close()
+
+
+def _read_request(conn: socket.socket) -> None:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        (
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        ),
+        0,
+    )
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        body += chunk
 
 
 @pytest.fixture
