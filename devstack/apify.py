@@ -257,9 +257,6 @@ class ApifyStandIn:
         }
         return page, headers
 
-    def actor_runs_started(self) -> int:
-        return len(self.runs)
-
 
 def apify_server(port: int, standin: ApifyStandIn) -> LoopbackServer:
     class Handler(JsonHandler):

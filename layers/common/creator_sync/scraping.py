@@ -44,7 +44,6 @@ class BatchVerdicts:
     """Message id → the reason it failed; every other record of the batch succeeded."""
 
     failures: dict[str, str] = field(default_factory=dict)
-    correlation_ids: dict[str, str] = field(default_factory=dict)
 
     def fail(self, message_id: str, reason: str) -> None:
         self.failures[message_id] = reason
@@ -158,8 +157,6 @@ class ScrapeBatch:
         for record in records:
             message_id = str(record.get("messageId", ""))
             correlation_id = _attribute(record, "correlation_id")
-            if correlation_id:
-                verdicts.correlation_ids[message_id] = correlation_id
             try:
                 parsed = parse(event=record, model=ScrapeRecord)
             except ValidationError as exc:
