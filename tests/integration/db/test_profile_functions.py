@@ -184,7 +184,7 @@ def test_settings_roll_back_when_the_creator_write_fails(
 
 def test_refresh_without_a_handle_says_so(as_user: UserClient, alice: str) -> None:
     with as_user(alice) as client:
-        assert client.rpc("request_refresh", p_cooldown_seconds=900) == {"no_handle": True}
+        assert client.rpc("request_refresh") == {"no_handle": True}
 
 
 def test_refresh_inside_the_cooldown_returns_retry_after(
@@ -192,7 +192,7 @@ def test_refresh_inside_the_cooldown_returns_retry_after(
 ) -> None:
     with as_user(alice) as client:
         client.rpc("update_profile", p_settings={}, p_set_handle=True, p_handle="jane.doe")
-        out = client.rpc("request_refresh", p_cooldown_seconds=900)
+        out = client.rpc("request_refresh")
     assert set(out) == {"retry_after"}
     assert 895 <= out["retry_after"] <= 900
     assert creator_row(db, alice)["scrape_generation"] == 1
@@ -211,7 +211,7 @@ def test_refresh_after_the_cooldown_queues_a_new_generation(
         (alice,),
     )
     with as_user(alice) as client:
-        out = client.rpc("request_refresh", p_cooldown_seconds=900)
+        out = client.rpc("request_refresh")
     row = creator_row(db, alice)
     assert out["scrape"] == {"user_id": alice, "tiktok_handle": "jane.doe", "generation": 2}
     assert out["profile"]["creator"]["scrape"]["status"] == "queued"

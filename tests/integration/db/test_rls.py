@@ -57,7 +57,9 @@ def test_a_user_cannot_insert_settings_for_another_user(as_user: UserClient, ali
 @pytest.mark.parametrize(
     "statement",
     [
-        "insert into public.creator_profiles (user_id, tiktok_handle) values (%(uid)s, 'x.y')",
+        "insert into public.creator_profiles (user_id, tiktok_handle, followers) values (%(uid)s, 'x.y', 1)",
+        "update public.creator_profiles set scrape_status = 'succeeded' where user_id = %(uid)s",
+        "update public.creator_profiles set scrape_generation = 99 where user_id = %(uid)s",
         "update public.creator_profiles set followers = 1 where user_id = %(uid)s",
         "delete from public.creator_profiles where user_id = %(uid)s",
     ],
@@ -92,7 +94,7 @@ def test_authenticated_cannot_call_service_role_functions(
         "select * from public.creator_profiles",
         "select public.get_profile()",
         "select public.update_profile('{}'::jsonb, false, null)",
-        "select public.request_refresh(0)",
+        "select public.request_refresh()",
         "select public.scrape_targets('[]'::jsonb)",
     ],
 )

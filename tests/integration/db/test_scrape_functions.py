@@ -43,7 +43,7 @@ def test_scrape_targets_returns_only_current_generations(
             {"user_id": alice, "generation": 2},
             {"user_id": bob, "generation": 1},
         ],
-    )
+    )["targets"]
     # Then only alice's newest generation is returned, once
     assert targets == [{"user_id": alice, "generation": 2, "tiktok_handle": "new.name"}]
 
@@ -53,7 +53,9 @@ def test_scrape_targets_skips_rows_already_scraped(
 ) -> None:
     generation = link(as_user, alice, "jane.doe")
     service.rpc("record_scrape_results", p_results=[result(alice, generation)])
-    assert service.rpc("scrape_targets", p_items=[{"user_id": alice, "generation": generation}]) == []
+    out = service.rpc("scrape_targets", p_items=[{"user_id": alice, "generation": generation}])
+    assert out["targets"] == []
+    assert out["reused"] == []
 
 
 def test_record_scrape_results_writes_every_mapped_field(
@@ -109,9 +111,23 @@ def test_private_is_recorded_with_the_private_flag(
     assert row["private_account"] is True
 
 
-def test_record_scrape_results_rejects_an_unknown_status(service: RoleClient, alice: str) -> None:
-    with pytest.raises(psycopg.errors.InvalidParameterValue):
-        service.rpc("record_scrape_results", p_results=[result(alice, 1, "idle")])
+def test_an_unknown_status_is_rejected_alone(
+    db: Database, as_user: UserClient, service: RoleClient, alice: str, bob: str
+) -> None:
+    # Given two queued handles
+    alice_generation = link(as_user, alice, "alice.cooks")
+    bob_generation = link(as_user, bob, "bob.bakes")
+    # When one result carries a status the function does not know
+    out = service.rpc(
+        "record_scrape_results",
+        p_results=[result(alice, alice_generation, "idle"), result(bob, bob_generation)],
+    )
+    # Then that one is rejected with the reason and the other is applied
+    assert out[0]["applied"] is False
+    assert "status must be one of" in out[0]["rejected"]
+    assert out[1] == {"user_id": bob, "generation": bob_generation, "applied": True}
+    assert creator_row(db, alice)["scrape_status"] == "queued"
+    assert creator_row(db, bob)["scrape_status"] == "succeeded"
 
 
 def age(db: Database, user_id: str, column: str, seconds: int) -> None:
@@ -130,7 +146,7 @@ def test_claim_reconcile_takes_lost_and_stale_rows(
     age(db, alice, "scrape_requested_at", 301)
     bob_generation = link(as_user, bob, "bob.bakes")
     service.rpc("record_scrape_results", p_results=[result(bob, bob_generation)])
-    age(db, bob, "scraped_at", 86_401)
+    age(db, bob, "next_refresh_at", 1)
     # and carol's scrape is young
     carol = new_user(db.url)
     link(as_user, carol, "carol.cooks")
