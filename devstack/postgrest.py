@@ -47,6 +47,8 @@ class PostgrestError(Exception):
 def status_for_sqlstate(sqlstate: str, *, anonymous: bool) -> int:
     """PostgREST's SQLSTATE → HTTP table (docs: Errors, 'SQLSTATE to HTTP status')."""
     exact = {"23503": 409, "23505": 409, "25006": 405, "P0001": 400, "42883": 404, "42P01": 404, "42P17": 500}
+    if sqlstate.startswith("PT") and sqlstate[2:].isdigit():  # RAISE ... USING ERRCODE 'PT429' → 429
+        return int(sqlstate[2:])
     if sqlstate == "42501":
         return 401 if anonymous else 403
     if sqlstate in exact:

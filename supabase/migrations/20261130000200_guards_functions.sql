@@ -565,8 +565,12 @@ begin
     update public.creator_profiles as c set
       scrape_status = 'queued',
       scrape_error = coalesce(v_error, 'deferred'),
-      retry_at = coalesce((p_result ->> 'retry_at')::timestamptz,
-                          now() + make_interval(secs => greatest(coalesce((p_result ->> 'retry_after_seconds')::integer, 60), 1))),
+      retry_at = coalesce(
+        (p_result ->> 'retry_at')::timestamptz,
+        now() + make_interval(secs => least(
+          greatest(coalesce((p_result ->> 'retry_after_seconds')::integer, 60), 1)
+            * power(2, least(c.scrape_deferrals, 16)),
+          greatest(coalesce((p_result ->> 'retry_max_seconds')::integer, 900), 1)))),
       scrape_deferrals = c.scrape_deferrals + 1,
       updated_at = now()
     where c.user_id = p_user and c.scrape_generation = p_generation and c.tiktok_handle is not null

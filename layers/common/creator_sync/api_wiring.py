@@ -50,4 +50,4 @@ def profile_service() -> ProfileService:
         settings.rest_url, settings.supabase_anon_key, shared_http_client(settings.postgrest_timeout_seconds)
     )
     publisher = ScrapePublisher(settings.scrape_queue_url, timeout_seconds=settings.sqs_timeout_seconds)
-    return ProfileService(store, publisher, settings.refresh_cooldown_seconds)
+    return ProfileService(store, publisher)

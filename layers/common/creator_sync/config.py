@@ -72,7 +72,6 @@ class ApiSettings(SupabaseSettings):
     scrape_queue_url: Annotated[str, Field(min_length=1)]
     sqs_timeout_seconds: Annotated[float, Field(gt=0, le=3)] = 3.0
     allowed_origins: list[str] = []
-    refresh_cooldown_seconds: Annotated[int, Field(ge=0)] = 900
     max_body_bytes: Annotated[int, Field(gt=0)] = 16 * 1024
 
     _split = field_validator("jwt_algorithms", "allowed_origins", mode="before")(_split_csv)
@@ -100,11 +99,48 @@ class WorkerSettings(ServiceSettings):
     apify_memory_mbytes: Annotated[int, Field(ge=128, le=32768)] = 1024
     scrape_max_receives: Annotated[int, Field(ge=1)] = 5
     wait_margin_seconds: Annotated[float, Field(ge=0)] = 10.0
+    # Cost guard [R10]
+    scrape_reuse_seconds: Annotated[int, Field(ge=0, le=86_400)] = 600
+    apify_daily_budget_usd: Annotated[float, Field(ge=0)] = 100.0
+    scheduled_budget_share: Annotated[float, Field(ge=0, le=1)] = 0.8
+    outage_backoff_seconds: Annotated[int, Field(ge=1, le=3_600)] = 60
+    outage_backoff_max_seconds: Annotated[int, Field(ge=1, le=86_400)] = 900
 
 
 class ReconcilerSettings(ServiceSettings):
     scrape_queue_url: Annotated[str, Field(min_length=1)]
     sqs_timeout_seconds: Annotated[float, Field(gt=0, le=3)] = 3.0
-    lost_after_seconds: Annotated[int, Field(gt=0)] = 300
-    refresh_after_seconds: Annotated[int, Field(gt=0)] = 86_400
+    lost_after_seconds: Annotated[int, Field(gt=0)] = 3_600
+    refresh_after_seconds: Annotated[int, Field(ge=60)] = 86_400
+    inactive_after_days: Annotated[int, Field(ge=1, le=3_650)] = 14
+    inactive_refresh_after_seconds: Annotated[int, Field(ge=60)] = 604_800
     reconcile_limit: Annotated[int, Field(gt=0, le=10_000)] = 500
+    # The queue as deployed (template), for the rule below.
+    scrape_visibility_timeout_seconds: Annotated[int, Field(ge=0)] = 720
+    scrape_max_receives: Annotated[int, Field(ge=1)] = 5
+    scrape_batch_size: Annotated[int, Field(ge=1, le=100)] = 10
+    worker_max_concurrency: Annotated[int, Field(ge=2, le=1_000)] = 2
+    # Seconds one actor run takes for a full batch (benchmarks/README.md, "capacity").
+    batch_run_seconds: Annotated[float, Field(gt=0)] = 45.0
+
+    @model_validator(mode="after")
+    def _never_resend_what_sqs_may_deliver(self) -> Self:
+        in_flight = self.scrape_visibility_timeout_seconds * self.scrape_max_receives
+        if self.lost_after_seconds < in_flight:
+            raise ValueError(
+                f"LOST_AFTER_SECONDS ({self.lost_after_seconds}) must be at least the visibility timeout"
+                f" x max receives ({in_flight}): a shorter wait re-sends scrapes SQS may still deliver"
+            )
+        if self.lost_after_seconds < self.drain_seconds:
+            raise ValueError(
+                f"LOST_AFTER_SECONDS ({self.lost_after_seconds}) must exceed the time one reconcile run's"
+                f" messages take to drain ({self.drain_seconds:.0f} s for RECONCILE_LIMIT"
+                f" {self.reconcile_limit}): lower the limit or raise the worker's concurrency"
+            )
+        return self
+
+    @property
+    def drain_seconds(self) -> float:
+        """How long the worker needs for one run's claims, at full concurrency."""
+        per_wave = self.scrape_batch_size * self.worker_max_concurrency
+        return -(-self.reconcile_limit // per_wave) * self.batch_run_seconds

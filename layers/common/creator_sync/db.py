@@ -10,16 +10,27 @@ Unauthorized, a rule the database enforces â†’ ValidationFailed, anything else â
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
 import httpx
 from postgrest import APIError, SyncPostgrestClient
 
-from creator_sync.errors import ApiError, InternalError, Unauthorized, Unavailable, ValidationFailed
+from creator_sync.errors import (
+    ApiError,
+    Conflict,
+    Forbidden,
+    InternalError,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+    ValidationFailed,
+)
 from creator_sync.observability import logger
 
 _AUTH_CODES = frozenset({"PGRST301", "PGRST302", "PGRST303", "42501", "401", "403"})
+_RETRY_AFTER = re.compile(r"retry_after=(\d{1,7})")
 _UNAVAILABLE_CODES = frozenset(
     {"PGRST000", "PGRST001", "PGRST002", "PGRST003", "500", "502", "503", "504", "520"}
 )
@@ -67,7 +78,15 @@ def _domain_error(function: str, exc: APIError) -> ApiError:
     if code in _UNAVAILABLE_CODES:
         logger.warning("database unavailable", extra={"rpc": function, "code": code})
         return Unavailable("the database is unavailable, try again shortly")
-    if code == "22023":
+    # Rules the database enforces for every caller, raised with PostgREST's PTxxx codes (HTTP xxx).
+    if code == "PT429":
+        match = _RETRY_AFTER.search(str(exc.details or ""))
+        return RateLimited(exc.message or "too many requests", int(match.group(1)) if match else 60)
+    if code == "PT403":
+        return Forbidden(exc.message or "not allowed for this account")
+    if code == "PT409":
+        return Conflict(exc.message or "conflict")
+    if code in {"22023", "23514", "22P05"}:  # invalid value, check violation, NUL in text
         return ValidationFailed(exc.message or "the database rejected the values", details=[])
     if code == "23503":
         return Unauthorized("the account behind this access token no longer exists")

@@ -41,7 +41,7 @@ class ProfileStore(Protocol):
         self, user: AuthenticatedUser, settings: dict[str, Any], set_handle: bool, handle: str | None
     ) -> ProfileWrite: ...
 
-    def request_refresh(self, user: AuthenticatedUser, cooldown_seconds: int) -> RefreshOutcome: ...
+    def request_refresh(self, user: AuthenticatedUser) -> RefreshOutcome: ...
 
 
 class PostgrestProfileStore:
@@ -64,8 +64,9 @@ class PostgrestProfileStore:
         )
         return ProfileWrite.model_validate(data)
 
-    def request_refresh(self, user: AuthenticatedUser, cooldown_seconds: int) -> RefreshOutcome:
-        data = self._rpc(user).call("request_refresh", {"p_cooldown_seconds": cooldown_seconds})
+    def request_refresh(self, user: AuthenticatedUser) -> RefreshOutcome:
+        """The cooldown is the database's (DESIGN §3): the caller has no say in it."""
+        data = self._rpc(user).call("request_refresh", {})
         if data.get("no_handle"):
             return RefreshOutcome(no_handle=True)
         if "retry_after" in data:

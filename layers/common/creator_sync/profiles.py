@@ -17,12 +17,9 @@ from creator_sync.queue import QueueUnavailable, ScrapePublisher, ScrapeReason, 
 
 
 class ProfileService:
-    def __init__(
-        self, store: ProfileStore, publisher: ScrapePublisher, refresh_cooldown_seconds: int
-    ) -> None:
+    def __init__(self, store: ProfileStore, publisher: ScrapePublisher) -> None:
         self._store = store
         self._publisher = publisher
-        self._cooldown = refresh_cooldown_seconds
 
     def get(self, user: AuthenticatedUser) -> Profile:
         return self._store.get_profile(user)
@@ -39,7 +36,7 @@ class ProfileService:
         return write.profile
 
     def refresh(self, user: AuthenticatedUser, correlation_id: str) -> Profile:
-        outcome = self._store.request_refresh(user, self._cooldown)
+        outcome = self._store.request_refresh(user)
         if outcome.no_handle:
             raise Conflict("no TikTok handle is linked: PATCH /profile with tiktok_handle first")
         if outcome.retry_after is not None:

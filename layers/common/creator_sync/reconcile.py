@@ -1,5 +1,6 @@
-"""The reconciler use case (DESIGN §7): claim scrapes that were accepted but never delivered, and
-profiles due for a refresh, then send one message for each.
+"""The reconciler use case (DESIGN §7): claim scrapes that were accepted but never delivered, then
+deferred scrapes that are due (Apify outage, spent budget), then profiles due for a refresh — in that
+order, through indexes only — and send one message for each.
 
 A claimed row whose send fails stays `queued` with a fresh `scrape_requested_at`, so the next run
 after `LOST_AFTER_SECONDS` claims it again: no accepted handle change is lost.
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 from creator_sync.observability import logger, metrics
 from creator_sync.queue import ScrapePublisher, ScrapeRequested
-from creator_sync.scrape_store import ScrapeStore
+from creator_sync.scrape_store import RefreshPolicy, ScrapeStore
 
 
 @dataclass(frozen=True)
@@ -27,18 +28,16 @@ class Reconciler:
         store: ScrapeStore,
         publisher: ScrapePublisher,
         *,
-        lost_after_seconds: int,
-        refresh_after_seconds: int,
+        policy: RefreshPolicy,
         limit: int,
     ) -> None:
         self._store = store
         self._publisher = publisher
-        self._lost_after = lost_after_seconds
-        self._refresh_after = refresh_after_seconds
+        self._policy = policy
         self._limit = limit
 
     def run(self, correlation_id: str) -> ReconcileReport:
-        claims = self._store.claim_reconcile(self._lost_after, self._refresh_after, self._limit)
+        claims = self._store.claim_reconcile(self._policy, self._limit)
         messages = [
             ScrapeRequested(
                 user_id=claim.user_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -13,7 +14,8 @@ class HandleStatus(StrEnum):
     SUCCEEDED = "succeeded"
     NOT_FOUND = "not_found"
     PRIVATE = "private"
-    TRANSIENT = "transient"  # retry: the run failed, or held no item for this handle
+    FAILED = "failed"  # terminal for this generation: the upstream's data for it is unusable
+    TRANSIENT = "transient"  # retry: the run held no item for this handle
 
 
 Count = Annotated[int, Field(ge=0)]
@@ -48,10 +50,35 @@ class HandleResult:
 
 
 @dataclass(frozen=True)
+class RunRecord:
+    """One actor run as the ledger keeps it (`apify_runs`)."""
+
+    run_id: str
+    actor_id: str
+    handles: list[str]
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    usage_usd: float | None
+
+
+@dataclass(frozen=True)
 class RunReport:
-    """One actor run's outcome per requested handle, with what the run cost."""
+    """One actor run's outcome per requested handle, with what the run cost.
+
+    `outage` is set when the run failed as a whole (Apify unreachable or rate limiting after the
+    client's retries, the run FAILED, TIMED-OUT, ABORTED, vanished or outlived the wait): that is no
+    handle's fault, so the batch is deferred rather than retried, and `results` is empty."""
 
     results: dict[str, HandleResult]
-    run_id: str | None
+    run: RunRecord | None
     run_seconds: float
-    cost_usd: float | None
+    outage: str | None = None
+
+    @property
+    def run_id(self) -> str | None:
+        return self.run.run_id if self.run else None
+
+    @property
+    def cost_usd(self) -> float | None:
+        return self.run.usage_usd if self.run else None

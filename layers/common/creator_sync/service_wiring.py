@@ -11,8 +11,8 @@ from creator_sync.config import ReconcilerSettings, ServiceSettings, WorkerSetti
 from creator_sync.db import shared_http_client
 from creator_sync.queue import ScrapePublisher
 from creator_sync.reconcile import Reconciler
-from creator_sync.scrape_store import PostgrestScrapeStore
-from creator_sync.scraping import ScrapeBatch
+from creator_sync.scrape_store import PostgrestScrapeStore, RefreshPolicy
+from creator_sync.scraping import CostGuard, ScrapeBatch
 from creator_sync.secrets import read_secret
 
 APIFY_MAX_RETRIES = 2
@@ -64,7 +64,14 @@ def scrape_batch() -> ScrapeBatch:
         run_timeout_seconds=settings.apify_run_timeout_seconds,
         memory_mbytes=settings.apify_memory_mbytes,
     )
-    return ScrapeBatch(_scrape_store(settings), scraper, settings.scrape_max_receives)
+    guard = CostGuard(
+        reuse_seconds=settings.scrape_reuse_seconds,
+        daily_budget_usd=settings.apify_daily_budget_usd,
+        scheduled_share=settings.scheduled_budget_share,
+        outage_backoff_seconds=settings.outage_backoff_seconds,
+        outage_backoff_max_seconds=settings.outage_backoff_max_seconds,
+    )
+    return ScrapeBatch(_scrape_store(settings), scraper, settings.scrape_max_receives, guard)
 
 
 @cache
@@ -78,7 +85,11 @@ def reconciler() -> Reconciler:
     return Reconciler(
         _scrape_store(settings),
         ScrapePublisher(settings.scrape_queue_url, timeout_seconds=settings.sqs_timeout_seconds),
-        lost_after_seconds=settings.lost_after_seconds,
-        refresh_after_seconds=settings.refresh_after_seconds,
+        policy=RefreshPolicy(
+            lost_after_seconds=settings.lost_after_seconds,
+            refresh_after_seconds=settings.refresh_after_seconds,
+            inactive_after_days=settings.inactive_after_days,
+            inactive_refresh_after_seconds=settings.inactive_refresh_after_seconds,
+        ),
         limit=settings.reconcile_limit,
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from creator_sync.apify import actor_input, map_items
+from creator_sync.apify import actor_input
+from creator_sync.profile_items import map_items
 from creator_sync.scrape_results import HandleStatus
 
 
@@ -94,7 +95,7 @@ def test_an_unknown_error_code_is_transient() -> None:
 def test_odd_values_are_dropped_not_trusted() -> None:
     item = {
         "input": "a.user",
-        "authorMeta": author("a.user", fans=-5, heart="12", video=True, id=None, verified="yes"),
+        "authorMeta": author("a.user", fans=-5, heart="12", video=True, verified="yes"),
     }
     profile = map_items(["a.user"], [item])["a.user"].profile
     assert profile is not None
@@ -102,7 +103,7 @@ def test_odd_values_are_dropped_not_trusted() -> None:
         None,
         12,
         None,
-        None,
+        "68",
         None,
     )
 
