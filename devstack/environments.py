@@ -38,7 +38,6 @@ def local_function_env(logical_id: str, endpoints: Endpoints) -> dict[str, str]:
         "JwtAlgorithms": endpoints.jwt_algorithms,
         "ScrapeQueue": endpoints.queue_url,
         "AllowedOrigins": endpoints.allowed_origins,
-        "RefreshCooldownSeconds": "900",
         "ApifyActorId": "clockworks/tiktok-profile-scraper",
     }
     env = function_environment(spec, refs)
@@ -58,7 +57,12 @@ def local_function_env(logical_id: str, endpoints: Endpoints) -> dict[str, str]:
 
 
 _TUNABLE = {
-    "ProfileApiFunction": ("REFRESH_COOLDOWN_SECONDS",),
-    "ScrapeWorkerFunction": ("WAIT_MARGIN_SECONDS", "APIFY_RUN_TIMEOUT_SECONDS"),
-    "ReconcilerFunction": ("LOST_AFTER_SECONDS", "REFRESH_AFTER_SECONDS"),
+    "ProfileApiFunction": (),
+    "ScrapeWorkerFunction": (
+        "WAIT_MARGIN_SECONDS",
+        "APIFY_RUN_TIMEOUT_SECONDS",
+        "OUTAGE_BACKOFF_SECONDS",
+        "OUTAGE_BACKOFF_MAX_SECONDS",
+    ),
+    "ReconcilerFunction": ("BATCH_RUN_SECONDS",),
 }

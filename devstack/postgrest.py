@@ -199,23 +199,27 @@ class PostgrestStandIn:
         if cache_key in self._signatures:
             return self._signatures[cache_key]
         rows = conn.execute(
-            "select p.proargnames, array(select format_type(t, null) from unnest(p.proargtypes) as t)"
+            "select p.proargnames, array(select format_type(t, null) from unnest(p.proargtypes) as t),"
+            " p.pronargdefaults"
             " from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
             " where n.nspname = 'public' and p.proname = %s",
             (function,),
         ).fetchall()
         conn.rollback()
-        for arg_names, arg_types in rows:
+        for arg_names, arg_types, defaults in rows:
             pairs = list(zip(arg_names or [], arg_types, strict=False))
-            if {name for name, _ in pairs} == names:
-                self._signatures[cache_key] = pairs
-                return pairs
+            required = {name for name, _ in pairs[: len(pairs) - defaults]}
+            # As PostgREST: every argument without a default named, defaulted ones optional.
+            if required <= names <= {name for name, _ in pairs}:
+                chosen = [(name, typ) for name, typ in pairs if name in names]
+                self._signatures[cache_key] = chosen
+                return chosen
         wanted = ", ".join(sorted(names))
         raise PostgrestError(
             404,
             "PGRST202",
             f"Could not find the function public.{function}({wanted}) in the schema cache",
-            hint="Only functions in the public schema, called with all their named arguments, are served",
+            hint="Only functions in the public schema, called with their named arguments, are served",
         )
 
 

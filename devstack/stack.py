@@ -35,7 +35,16 @@ LOCAL_APIFY_TOKEN = "local-apify-token"  # noqa: S105 - the stand-in's own, not 
 # Short local timings (DESIGN §10): a flaky handle reaches `failed` well within a minute.
 LOCAL_VISIBILITY_TIMEOUT = 3
 LOCAL_BATCH_WINDOW = 1.0
-LOCAL_TUNING = {"LOST_AFTER_SECONDS": "15", "WAIT_MARGIN_SECONDS": "5", "REFRESH_COOLDOWN_SECONDS": "60"}
+# LOST_AFTER_SECONDS keeps the deployed relation: >= visibility x receives (3 x 5) and one
+# reconcile run's drain time (the stand-in finishes a run in well under a second).
+LOCAL_TUNING = {
+    "LOST_AFTER_SECONDS": "15",
+    "WAIT_MARGIN_SECONDS": "5",
+    "SCRAPE_VISIBILITY_TIMEOUT_SECONDS": str(LOCAL_VISIBILITY_TIMEOUT),
+    "BATCH_RUN_SECONDS": "0.5",
+    "OUTAGE_BACKOFF_SECONDS": "5",
+    "OUTAGE_BACKOFF_MAX_SECONDS": "30",
+}
 RECONCILE_EVERY_SECONDS = 5.0
 CONTROL_ROUTES = ["GET /status", "POST /sqs/stop", "POST /sqs/start", "POST /reconcile", "POST /apify/faults"]
 POOL_SIZES = {"ProfileApiFunction": 4, "ScrapeWorkerFunction": 2, "ReconcilerFunction": 1}

@@ -80,15 +80,23 @@ def function_spec(logical_id: str, template: dict[str, Any] | None = None) -> Fu
         function=function,
         layer_dirs=tuple(layers),
         environment=env,
-        timeout_seconds=int(props.get("Timeout", 3)),
+        timeout_seconds=int(resolve(props.get("Timeout", 3), {})),
     )
 
 
+def parameter_defaults() -> dict[str, str]:
+    """Each template parameter's Default, as the local stack deploys them."""
+    parameters = load_template().get("Parameters", {})
+    return {name: str(spec["Default"]) for name, spec in parameters.items() if "Default" in spec}
+
+
 def resolve(value: Any, refs: dict[str, str]) -> str:
-    """A template value as a string, with !Ref and !Join resolved from `refs` (missing → "")."""
+    """A template value as a string, with !Ref and !Join resolved from `refs`, then from the
+    parameters' defaults (missing → "")."""
     if isinstance(value, dict):
         if "Ref" in value:
-            return str(refs.get(str(value["Ref"]), ""))
+            name = str(value["Ref"])
+            return str(refs.get(name, parameter_defaults().get(name, "")))
         if "Fn::Join" in value:
             sep, items = value["Fn::Join"]
             parts = items if isinstance(items, list) else [items]
@@ -100,7 +108,16 @@ def resolve(value: Any, refs: dict[str, str]) -> str:
 
 
 def queue_properties(logical_id: str) -> dict[str, Any]:
-    return dict(load_template()["Resources"][logical_id]["Properties"])
+    """A queue's properties with parameter references resolved to their defaults."""
+
+    def resolved(value: Any) -> Any:
+        if isinstance(value, dict) and "Ref" in value and value["Ref"] in parameter_defaults():
+            return int(parameter_defaults()[value["Ref"]])
+        if isinstance(value, dict):
+            return {k: resolved(v) for k, v in value.items()}
+        return value
+
+    return {k: resolved(v) for k, v in load_template()["Resources"][logical_id]["Properties"].items()}
 
 
 def function_environment(spec: FunctionSpec, refs: dict[str, str]) -> dict[str, str]:

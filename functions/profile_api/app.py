@@ -44,7 +44,7 @@ def get_profile() -> Profile:
     "/profile",
     summary="Change settings and/or link, change or unlink the TikTok handle",
     responses=documented_responses(
-        (200, Profile, "The profile after the write"), 400, 413, 415, 422, *AUTHED_ERRORS
+        (200, Profile, "The profile after the write"), 400, 403, 413, 415, 422, 429, *AUTHED_ERRORS
     ),
 )
 @tracer.capture_method
@@ -56,7 +56,7 @@ def patch_profile(patch: Annotated[ProfilePatch, Body()]) -> Profile:
     "/profile/refresh",
     summary="Queue a new scrape of the linked handle",
     status_code=202,
-    responses=documented_responses((202, Profile, "Scrape queued"), 409, 429, *AUTHED_ERRORS),
+    responses=documented_responses((202, Profile, "Scrape queued"), 403, 409, 429, *AUTHED_ERRORS),
 )
 @tracer.capture_method
 def refresh_profile() -> Profile:

@@ -25,6 +25,12 @@ def start_test_database() -> Database:
 def reset(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("truncate auth.users cascade")
+        conn.execute("truncate public.apify_runs")
+        # the limits and refresh policy back to the migration's defaults
+        conn.execute(
+            "delete from creator_sync_private.service_config;"
+            " insert into creator_sync_private.service_config default values"
+        )
 
 
 def new_user(url: str) -> str:

@@ -94,6 +94,12 @@ def function_env(
         apify_api_url=apify_url,
         apify_token="apify-test-token",
         sqs_endpoint=queues.endpoint,
+        # The test queues' short visibility (2 s), with lost-after and drain kept in the deployed relation.
+        tuning={
+            "LOST_AFTER_SECONDS": "300",
+            "SCRAPE_VISIBILITY_TIMEOUT_SECONDS": "2",
+            "BATCH_RUN_SECONDS": "0.5",
+        },
     )
     return local_function_env(logical_id, endpoints) | overrides
 

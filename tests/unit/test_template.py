@@ -49,23 +49,44 @@ def test_only_the_worker_and_reconciler_read_the_service_role_secret() -> None:
     assert "ApifyTokenSecretName" not in json.dumps(props("ReconcilerFunction")["Policies"])
 
 
-def test_the_event_source_mapping_is_as_designed() -> None:
+def default(parameter: str) -> Any:
+    return TEMPLATE["Parameters"][parameter]["Default"]
+
+
+def test_the_event_source_mapping_is_wired_to_the_capacity_parameters() -> None:
     sqs = props("ScrapeWorkerFunction")["Events"]["ScrapeRequests"]["Properties"]
     assert (
         sqs["BatchSize"],
         sqs["MaximumBatchingWindowInSeconds"],
         sqs["FunctionResponseTypes"],
         sqs["ScalingConfig"]["MaximumConcurrency"],
-    ) == (10, 20, ["ReportBatchItemFailures"], 2)
+    ) == (
+        {"Ref": "HandlesPerRun"},
+        {"Ref": "BatchingWindowSeconds"},
+        ["ReportBatchItemFailures"],
+        {"Ref": "WorkerMaxConcurrency"},
+    )
+    # defaults as DESIGN §6, ranges as §12
+    assert (default("HandlesPerRun"), default("BatchingWindowSeconds"), default("WorkerMaxConcurrency")) == (
+        10,
+        20,
+        2,
+    )
+    assert TEMPLATE["Parameters"]["HandlesPerRun"]["MaxValue"] == 100
+    assert TEMPLATE["Parameters"]["WorkerMaxConcurrency"]["MaxValue"] >= 60
+    assert TEMPLATE["Parameters"]["ReconcileLimit"]["MaxValue"] == 10_000
 
 
-def test_the_queue_outlasts_six_worker_timeouts_and_redrives_after_five_receives() -> None:
+def test_the_queue_outlasts_six_worker_timeouts_and_redrives_after_the_receive_limit() -> None:
     queue, dlq = props("ScrapeQueue"), props("ScrapeDLQ")
-    assert queue["VisibilityTimeout"] >= 6 * props("ScrapeWorkerFunction")["Timeout"]
+    assert queue["VisibilityTimeout"] == {"Ref": "QueueVisibilityTimeoutSeconds"}
+    assert props("ScrapeWorkerFunction")["Timeout"] == {"Ref": "WorkerTimeoutSeconds"}
+    assert default("QueueVisibilityTimeoutSeconds") >= 6 * default("WorkerTimeoutSeconds")
     assert queue["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": ["ScrapeDLQ", "Arn"]},
-        "maxReceiveCount": 5,
+        "maxReceiveCount": {"Ref": "MaxReceives"},
     }
+    assert default("MaxReceives") == 5
     assert dlq["MessageRetentionPeriod"] == 14 * 86400
     alarm = props("ScrapeDLQDepthAlarm")
     assert (alarm["MetricName"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
@@ -75,9 +96,44 @@ def test_the_queue_outlasts_six_worker_timeouts_and_redrives_after_five_receives
     )
 
 
-def test_the_reconciler_runs_every_five_minutes() -> None:
+def test_lost_after_never_resends_what_sqs_may_still_deliver_as_deployed() -> None:
+    assert default("LostAfterSeconds") >= default("QueueVisibilityTimeoutSeconds") * default("MaxReceives")
+    env = props("ReconcilerFunction")["Environment"]["Variables"]
+    assert env["LOST_AFTER_SECONDS"] == {"Ref": "LostAfterSeconds"}
+    assert env["SCRAPE_VISIBILITY_TIMEOUT_SECONDS"] == {"Ref": "QueueVisibilityTimeoutSeconds"}
+    assert env["SCRAPE_MAX_RECEIVES"] == {"Ref": "MaxReceives"}
+
+
+def test_the_default_parameters_obey_every_capacity_rule() -> None:
+    from creator_sync.capacity import Plan, rule_violations
+
+    plan = Plan(
+        handles_per_run=default("HandlesPerRun"),
+        worker_max_concurrency=default("WorkerMaxConcurrency"),
+        worker_timeout_seconds=default("WorkerTimeoutSeconds"),
+        visibility_timeout_seconds=default("QueueVisibilityTimeoutSeconds"),
+        max_receives=default("MaxReceives"),
+        reconcile_limit=default("ReconcileLimit"),
+        lost_after_seconds=default("LostAfterSeconds"),
+    )
+    assert rule_violations(plan) == []
+
+
+def test_the_budget_has_an_alarm_on_its_metric() -> None:
+    alarm = props("ApifyBudgetExhaustedAlarm")
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["AlarmActions"]) == (
+        "CreatorSync",
+        "ApifyBudgetExhausted",
+        [{"Ref": "AlarmTopic"}],
+    )
+    worker_env = props("ScrapeWorkerFunction")["Environment"]["Variables"]
+    assert worker_env["APIFY_DAILY_BUDGET_USD"] == {"Ref": "ApifyDailyBudgetUsd"}
+
+
+def test_the_reconciler_runs_on_the_schedule_parameter() -> None:
     schedule = props("ReconcilerFunction")["Events"]["EveryFiveMinutes"]["Properties"]
-    assert schedule["ScheduleExpression"] == "rate(5 minutes)"
+    assert schedule["ScheduleExpression"] == {"Ref": "ReconcileSchedule"}
+    assert default("ReconcileSchedule") == "rate(5 minutes)"
 
 
 def test_every_request_reaches_the_function() -> None:

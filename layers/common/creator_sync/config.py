@@ -14,6 +14,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from creator_sync.capacity import batch_run_seconds
+
 Algorithm = Literal["ES256", "RS256", "HS256"]
 
 
@@ -105,6 +107,18 @@ class WorkerSettings(ServiceSettings):
     scheduled_budget_share: Annotated[float, Field(ge=0, le=1)] = 0.8
     outage_backoff_seconds: Annotated[int, Field(ge=1, le=3_600)] = 60
     outage_backoff_max_seconds: Annotated[int, Field(ge=1, le=86_400)] = 900
+    scrape_batch_size: Annotated[int, Field(ge=1, le=100)] = 10
+    worker_timeout_seconds: Annotated[int, Field(ge=1, le=900)] = 120
+
+    @model_validator(mode="after")
+    def _the_apify_wait_fits_the_timeout(self) -> Self:
+        needed = batch_run_seconds(self.scrape_batch_size) + self.wait_margin_seconds
+        if needed > self.worker_timeout_seconds:
+            raise ValueError(
+                f"WORKER_TIMEOUT_SECONDS ({self.worker_timeout_seconds}) cannot hold one actor run for"
+                f" SCRAPE_BATCH_SIZE={self.scrape_batch_size} plus the margin ({needed:.0f} s)"
+            )
+        return self
 
 
 class ReconcilerSettings(ServiceSettings):
@@ -115,13 +129,13 @@ class ReconcilerSettings(ServiceSettings):
     inactive_after_days: Annotated[int, Field(ge=1, le=3_650)] = 14
     inactive_refresh_after_seconds: Annotated[int, Field(ge=60)] = 604_800
     reconcile_limit: Annotated[int, Field(gt=0, le=10_000)] = 500
-    # The queue as deployed (template), for the rule below.
+    # The queue and worker as deployed (template parameters), for the rules below.
     scrape_visibility_timeout_seconds: Annotated[int, Field(ge=0)] = 720
     scrape_max_receives: Annotated[int, Field(ge=1)] = 5
     scrape_batch_size: Annotated[int, Field(ge=1, le=100)] = 10
-    worker_max_concurrency: Annotated[int, Field(ge=2, le=1_000)] = 2
-    # Seconds one actor run takes for a full batch (benchmarks/README.md, "capacity").
-    batch_run_seconds: Annotated[float, Field(gt=0)] = 45.0
+    worker_max_concurrency: Annotated[int, Field(ge=1, le=1_000)] = 2
+    # Seconds one actor run takes for a full batch; unset: the capacity model's estimate.
+    batch_run_seconds: Annotated[float | None, Field(gt=0)] = None
 
     @model_validator(mode="after")
     def _never_resend_what_sqs_may_deliver(self) -> Self:
@@ -142,5 +156,5 @@ class ReconcilerSettings(ServiceSettings):
     @property
     def drain_seconds(self) -> float:
         """How long the worker needs for one run's claims, at full concurrency."""
-        per_wave = self.scrape_batch_size * self.worker_max_concurrency
-        return -(-self.reconcile_limit // per_wave) * self.batch_run_seconds
+        waves = -(-self.reconcile_limit // (self.scrape_batch_size * self.worker_max_concurrency))
+        return waves * (self.batch_run_seconds or batch_run_seconds(self.scrape_batch_size))

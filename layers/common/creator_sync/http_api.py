@@ -84,13 +84,14 @@ def without_unused_validation_schema(document: dict[str, Any]) -> dict[str, Any]
 _STATUS_TEXT = {
     400: "Malformed JSON, or a body that is not a JSON object",
     401: "Missing, malformed, expired or foreign access token",
+    403: "Anonymous (guest) accounts may not link a TikTok handle or start a scrape",
     404: "No such route",
     405: "Route exists, method does not",
     409: "No TikTok handle is linked",
     413: "Body larger than 16 KiB",
     415: "Body is not application/json",
     422: "Unknown field, wrong type or invalid value",
-    429: "A scrape was requested too recently (see Retry-After)",
+    429: "A per-user limit: refresh cooldown or handle changes per hour (see Retry-After)",
     500: "Unexpected failure (no internals are disclosed)",
     503: "Database, queue or key server unreachable (see Retry-After)",
 }

@@ -141,9 +141,7 @@ class ScrapeBatch:
             )
         return self._record(live, current, report.results, verdicts, run=report.run, run_reason=run_reason)
 
-    def _within_budget(
-        self, live: list[_Request], spent_usd: float
-    ) -> tuple[list[_Request], list[_Request]]:
+    def _within_budget(self, live: list[_Request], spent_usd: float) -> tuple[list[_Request], list[_Request]]:
         """(may run, must wait): scheduled refreshes stop first, then everything."""
         budget = self._guard.daily_budget_usd
         if spent_usd >= budget:

@@ -25,8 +25,8 @@ def test_every_operation_documents_its_success_and_error_bodies(api: ApiClient) 
     document = api.request("GET", "/openapi.json").body
     expected = {
         ("/profile", "get"): {"200", "401", "500", "503"},
-        ("/profile", "patch"): {"200", "400", "401", "413", "415", "422", "500", "503"},
-        ("/profile/refresh", "post"): {"202", "401", "409", "429", "500", "503"},
+        ("/profile", "patch"): {"200", "400", "401", "403", "413", "415", "422", "429", "500", "503"},
+        ("/profile/refresh", "post"): {"202", "401", "403", "409", "429", "500", "503"},
     }
     for (path, method), statuses in expected.items():
         responses = document["paths"][path][method]["responses"]
@@ -54,6 +54,7 @@ def test_the_models_and_error_codes_are_documented(api: ApiClient) -> None:
     assert set(schemas["ErrorCode"]["enum"]) == {
         "bad_request",
         "unauthorized",
+        "forbidden",
         "not_found",
         "method_not_allowed",
         "conflict",

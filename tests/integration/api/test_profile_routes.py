@@ -8,7 +8,7 @@ import uuid
 from devstack.database import Database
 from devstack.sqs import LocalQueues
 from tests.support.api import ApiClient
-from tests.support.postgres import new_user
+from tests.support.postgres import admin_execute, new_user
 from tests.support.stack import SupabaseStandIn, drain, message_bodies, queue_messages
 
 
@@ -123,7 +123,8 @@ def test_refresh_inside_the_cooldown_is_rate_limited(api: ApiClient, token: str,
 def test_refresh_after_the_cooldown_queues_a_scrape(
     make_api: object, db: Database, supabase: SupabaseStandIn, queues: LocalQueues
 ) -> None:
-    api = make_api(REFRESH_COOLDOWN_SECONDS="0")  # type: ignore[operator]
+    api = make_api()  # type: ignore[operator]
+    admin_execute(db.url, "update creator_sync_private.service_config set refresh_cooldown_seconds = 0")
     user = new_user(db.url)
     token = supabase.keys.user_token(user)
     api.request("PATCH", "/profile", token=token, json_body={"tiktok_handle": "jane.doe"})

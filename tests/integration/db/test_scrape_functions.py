@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-import pytest
 from psycopg.rows import dict_row
 
 from devstack.database import Database, as_role

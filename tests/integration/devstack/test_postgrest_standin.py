@@ -80,7 +80,7 @@ def test_the_service_role_key_may_call_service_functions(supabase: SupabaseStand
         token=supabase.service_role_key,
         apikey=supabase.service_role_key,
     )
-    assert (reply.status_code, reply.json()) == (200, [])
+    assert (reply.status_code, reply.json()) == (200, {"targets": [], "reused": [], "spent_today_usd": 0})
 
 
 def test_a_database_rule_is_400_with_its_sqlstate(supabase: SupabaseStandIn, db: Database) -> None:

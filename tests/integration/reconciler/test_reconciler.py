@@ -74,7 +74,7 @@ def test_a_stale_profile_gets_a_new_generation_and_is_sent(
                 {"user_id": user, "generation": 1, "status": "succeeded", "profile": {"followers": 1}}
             ],
         )
-    age(db, user, "scraped_at", 86_401)
+    age(db, user, "next_refresh_at", 1)
     make_reconciler()(SCHEDULE_EVENT)
     bodies = message_bodies(queues)
     assert [(b["user_id"], b["generation"], b["reason"]) for b in bodies] == [(user, 2, "scheduled")]

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from creator_sync.profile_items import MAX_BIO, MAX_DISPLAY_NAME, count, https_url, map_items
 from creator_sync.scrape_results import HandleStatus
 
@@ -34,7 +33,7 @@ def item(name: str, **extra: Any) -> dict[str, Any]:
         ("123", 123),
         (" 7 ", 7),
         ("²", None),
-        ("١٢", None),  # noqa: RUF001 - Arabic-Indic digits: str.isdigit() is true, int() would accept
+        ("١٢", None),
         ("12K", None),
         ("1e3", None),
         ("-3", None),
