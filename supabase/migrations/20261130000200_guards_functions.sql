@@ -482,16 +482,19 @@ grant execute on function public.scrape_targets(jsonb, integer) to service_role;
 --     with the reason and `retry_at` (`retry_after_seconds` from now, or `retry_at`), for the reconciler.
 -- A result the table refuses (a constraint, a bad value) is written `failed` with the reason
 -- instead: an unusable profile is terminal for its generation and never rolls back the others.
--- p_run, when given, is recorded in the Apify run ledger.
+-- p_results is json, not jsonb: jsonb refuses a whole document for one `\u0000`, json lets each
+-- result fail on its own. p_run, when given, is recorded in the Apify run ledger.
 drop function public.record_scrape_results(jsonb);
-create function public.record_scrape_results(p_results jsonb, p_run jsonb default null)
+create function public.record_scrape_results(p_results json, p_run jsonb default null)
 returns jsonb
 language plpgsql volatile
 security invoker
 set search_path = ''
 as $$
 declare
+  v_item json;
   v_result jsonb;
+  v_poison text;
   v_user uuid;
   v_generation bigint;
   v_status text;
@@ -499,7 +502,7 @@ declare
   v_rejected text;
   v_out jsonb := '[]'::jsonb;
 begin
-  if jsonb_typeof(coalesce(p_results, '[]'::jsonb)) <> 'array' then
+  if json_typeof(coalesce(p_results, '[]'::json)) <> 'array' then
     raise exception 'p_results must be a JSON array' using errcode = '22023';
   end if;
 
@@ -515,10 +518,20 @@ begin
       finished_at = excluded.finished_at, status = excluded.status, usage_usd = excluded.usage_usd;
   end if;
 
-  for v_result in select value from jsonb_array_elements(coalesce(p_results, '[]'::jsonb)) loop
+  for v_item in select value from json_array_elements(coalesce(p_results, '[]'::json)) loop
     v_applied := false;
     v_rejected := null;
+    v_user := null;
+    v_generation := null;
+    v_poison := null;
     begin
+      begin
+        v_result := v_item::jsonb;
+      exception when untranslatable_character then
+        -- A NUL anywhere: identify the result from a copy without it, then fail it below.
+        v_result := replace(v_item::text, '\u0000', '')::jsonb;
+        v_poison := 'a text value holds a NUL character';
+      end;
       v_user := (v_result ->> 'user_id')::uuid;
       v_generation := (v_result ->> 'generation')::bigint;
       v_status := v_result ->> 'status';
@@ -526,6 +539,9 @@ begin
         raise exception 'a result needs user_id and generation' using errcode = '22023';
       end if;
       begin
+        if v_poison is not null then
+          raise exception '%', v_poison using errcode = '22P05';
+        end if;
         v_applied := creator_sync_private.apply_scrape_result(v_user, v_generation, v_status, v_result);
       exception when others then
         v_rejected := sqlerrm;
@@ -538,15 +554,15 @@ begin
       v_rejected := sqlerrm;
     end;
     v_out := v_out || (jsonb_build_object(
-      'user_id', v_result -> 'user_id', 'generation', v_result -> 'generation', 'applied', v_applied)
+      'user_id', v_user, 'generation', v_generation, 'applied', v_applied)
       || case when v_rejected is null then '{}'::jsonb else jsonb_build_object('rejected', v_rejected) end);
   end loop;
   return v_out;
 end
 $$;
 
-revoke all on function public.record_scrape_results(jsonb, jsonb) from public, anon, authenticated, service_role;
-grant execute on function public.record_scrape_results(jsonb, jsonb) to service_role;
+revoke all on function public.record_scrape_results(json, jsonb) from public, anon, authenticated, service_role;
+grant execute on function public.record_scrape_results(json, jsonb) to service_role;
 
 
 -- One outcome for one (user, generation); true when a row changed.

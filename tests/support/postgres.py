@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -11,7 +12,6 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
 from devstack.database import Database, as_role, create_user, start_database
 
@@ -53,7 +53,8 @@ class RoleClient:
 
     def rpc(self, function: str, **args: Any) -> Any:
         names = ", ".join(f"{name} => %({name})s" for name in args)
-        params = {k: Jsonb(v) if isinstance(v, dict | list) else v for k, v in args.items()}
+        # JSON as an untyped literal, so PostgreSQL picks json or jsonb from the function's signature
+        params = {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in args.items()}
         with as_role(self.conn, self.role, self.claims):
             row = self.conn.execute(f"select public.{function}({names}) as result", params).fetchone()
         assert row is not None
