@@ -170,7 +170,8 @@ def test_the_ledger_records_each_run_and_sums_the_utc_day(
     # today's spend counts runs started since midnight UTC only
     admin_execute(
         db.url,
-        "insert into public.apify_runs (run_id, actor_id, handles, reason, started_at, status, usage_usd) values"
+        "insert into public.apify_runs"
+        " (run_id, actor_id, handles, reason, started_at, status, usage_usd) values"
         " ('TODAY', 'a', '{}', 'requested', now(), 'SUCCEEDED', 1.5),"
         " ('YESTERDAY', 'a', '{}', 'requested', date_trunc('day', now() at time zone 'UTC')"
         "   at time zone 'UTC' - interval '1 second', 'SUCCEEDED', 7)",

@@ -132,10 +132,9 @@ def test_concurrent_handle_changes_cannot_race_past_the_limit(db: Database, alic
 
 def test_the_refresh_cooldown_is_the_servers(db: Database, as_user: UserClient, alice: str) -> None:
     change_handle(as_user, alice, "jane.doe")
-    with as_user(alice) as client:
-        # the old signature that took the cooldown from the caller is gone
-        with pytest.raises(psycopg.errors.UndefinedFunction):
-            client.query("select public.request_refresh(0)")
+    # the old signature that took the cooldown from the caller is gone
+    with as_user(alice) as client, pytest.raises(psycopg.errors.UndefinedFunction):
+        client.query("select public.request_refresh(0)")
     with as_user(alice) as client:
         assert 895 <= client.rpc("request_refresh")["retry_after"] <= 900
         # and the table route meets the same cooldown
@@ -221,7 +220,8 @@ def test_a_valid_zone_is_stored_and_server_columns_stay_the_servers(
 ) -> None:
     with as_user(alice) as client:
         client.query(
-            "insert into public.user_settings (user_id, timezone) values (%s, 'Asia/Tokyo') returning user_id",
+            "insert into public.user_settings (user_id, timezone)"
+            " values (%s, 'Asia/Tokyo') returning user_id",
             (alice,),
         )
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
