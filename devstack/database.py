@@ -66,8 +66,9 @@ def migration_files() -> list[Path]:
     return sorted(MIGRATIONS_DIR.glob("*.sql"))
 
 
-def apply_schema(url: str) -> list[str]:
-    """Apply the bootstrap, then every migration not applied yet; returns the names applied now."""
+def apply_schema(url: str, *, until: str | None = None) -> list[str]:
+    """Apply the bootstrap, then every migration not applied yet (up to and including `until`,
+    when given: the upgrade tests stop at a past state); returns the names applied now."""
     applied_now: list[str] = []
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(BOOTSTRAP_SQL.read_text())
@@ -80,6 +81,8 @@ def apply_schema(url: str) -> list[str]:
         for path in migration_files():
             if path.name in done:
                 continue
+            if until is not None and path.name > until:
+                break
             with conn.transaction():
                 conn.execute(path.read_text())
                 conn.execute("insert into devstack.applied_migrations (name) values (%s)", (path.name,))

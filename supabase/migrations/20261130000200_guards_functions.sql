@@ -673,7 +673,7 @@ begin
     for update skip locked
   ), claimed as (
     update public.creator_profiles as c set scrape_requested_at = now(), updated_at = now()
-    from picked as p where c.user_id = p.user_id
+    where c.user_id = any (array(select p.user_id from picked as p))
     returning c.user_id, c.tiktok_handle, c.scrape_generation
   )
   select coalesce(jsonb_agg(jsonb_build_object('user_id', user_id, 'tiktok_handle', tiktok_handle,
@@ -690,7 +690,7 @@ begin
     for update skip locked
   ), claimed as (
     update public.creator_profiles as c set scrape_requested_at = now(), retry_at = null, updated_at = now()
-    from picked as p where c.user_id = p.user_id
+    where c.user_id = any (array(select p.user_id from picked as p))
     returning c.user_id, c.tiktok_handle, c.scrape_generation
   )
   select coalesce(jsonb_agg(jsonb_build_object('user_id', user_id, 'tiktok_handle', tiktok_handle,
@@ -709,7 +709,7 @@ begin
     update public.creator_profiles as c set
       scrape_generation = c.scrape_generation + 1, scrape_status = 'queued',
       scrape_requested_at = now(), scrape_error = null, scrape_attempts = 0, updated_at = now()
-    from picked as p where c.user_id = p.user_id
+    where c.user_id = any (array(select p.user_id from picked as p))
     returning c.user_id, c.tiktok_handle, c.scrape_generation
   )
   select coalesce(jsonb_agg(jsonb_build_object('user_id', user_id, 'tiktok_handle', tiktok_handle,
