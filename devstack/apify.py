@@ -9,8 +9,9 @@ shared/reference/apify.md):
 Runs serve the TikTok profile actor's items from `devstack/fixtures/apify/<handle>.json`, or a
 deterministic synthetic profile for any other handle. Errors use Apify's body shape. Faults can be
 queued for the next requests or runs (in process, or `POST /_devstack/faults`): `http_429`,
-`http_500`, `run_failed`, `never_finishes`, `empty_dataset`. Every other route is answered 404 with a
-message that says the stand-in does not cover it.
+`http_500`, `run_failed`, `never_finishes`, `empty_dataset`. In process, tests can also start a
+timed outage (every request 503 until it ends) and replace a handle's items with hostile ones. Every
+other route is answered 404 with a message that says the stand-in does not cover it.
 """
 
 from __future__ import annotations
@@ -142,6 +143,22 @@ class ApifyStandIn:
     requests: Counter[str] = field(default_factory=Counter)
     _faults: deque[str] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Until this time.time(), every API request answers 503 (an Apify outage).
+    outage_until: float = 0.0
+    # handle → the items a run returns for it instead of the fixture (hostile upstream data).
+    item_overrides: dict[str, list[Any]] = field(default_factory=dict)
+    # POST /runs requests refused during an outage (the runs that could not start).
+    refused_starts: int = 0
+
+    def start_outage(self, seconds: float) -> None:
+        self.outage_until = time.time() + seconds
+
+    def check_outage(self, starting_run: bool) -> None:
+        if time.time() < self.outage_until:
+            if starting_run:
+                with self._lock:
+                    self.refused_starts += 1
+            raise ApifyError(503, "service-unavailable", "Apify is unavailable (local outage)")
 
     def inject(self, fault: str, count: int = 1) -> None:
         if fault not in FAULTS:
@@ -152,6 +169,9 @@ class ApifyStandIn:
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+            self.outage_until = 0.0
+            self.item_overrides.clear()
+            self.refused_starts = 0
 
     def _take_fault(self, kinds: frozenset[str]) -> str | None:
         with self._lock:
@@ -186,7 +206,8 @@ class ApifyStandIn:
         items: list[dict[str, Any]] = []
         if fault != "empty_dataset":
             for handle in profiles:
-                items.extend(items_for(handle))
+                override = self.item_overrides.get(handle.lower())
+                items.extend(override if override is not None else items_for(handle))
         if max_items is not None:
             items = items[:max_items]
         run = Run(
@@ -277,6 +298,7 @@ def apify_server(port: int, standin: ApifyStandIn) -> LoopbackServer:
                     return
                 standin.check_token(self.headers.get("Authorization"))
                 standin.requests[f"{self.command} {'/'.join(segments[:2])}"] += 1
+                standin.check_outage(starting_run=self.command == "POST" and segments[-1:] == ["runs"])
                 self._route(segments, query, body)
             except ApifyError as exc:
                 self.send_json(exc.status, {"error": {"type": exc.type, "message": exc.message}})
