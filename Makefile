@@ -14,11 +14,12 @@ export PATH := $(CURDIR)/.tools/uv/bin:$(PATH)
 VENV := .venv
 SAM := .tools/sam/bin/sam
 
-.PHONY: help dev test bench lint typecheck template build-check requirements check-layer-requirements pytest clean
+.PHONY: help dev test bench capacity lint typecheck template build-check requirements check-layer-requirements pytest clean
 
 help:
 	@echo "make dev    run the local stack (PostgreSQL, PostgREST + JWKS, SQS, Apify stand-ins, API, worker)"
 	@echo "make test   run every test, lint and type check"
+	@echo "make capacity  daily ceilings and cost of the template's capacity parameters"
 
 .tools/uv/bin/uv:
 	python3 -m venv .tools/uv
@@ -77,6 +78,10 @@ test: lint typecheck check-layer-requirements template build-check pytest
 # Benchmarks (not part of `make test`): builds the layer for this machine's architecture too.
 bench: $(VENV)/.synced
 	$(VENV)/bin/python -m benchmarks.run
+
+# The capacity model for the template's parameters (or ARGS="--param Name=Value --creators N").
+capacity: $(VENV)/.synced
+	PYTHONPATH=layers/common $(VENV)/bin/python -m scripts.capacity $(ARGS)
 
 clean:
 	rm -rf .aws-sam .devstack .mypy_cache .ruff_cache

@@ -59,6 +59,83 @@ def apify_cost(batch_window: float = 20.0) -> dict[str, Any]:
         stack.stop()
 
 
+def hostile_cost() -> dict[str, Any]:
+    """Actor runs per 100 requests when the requester or the upstream is hostile (DESIGN §11):
+    one scripted user sending 100 handle-changing PATCHes then 100 refreshes; and 100 honest users
+    whose handles the upstream answers with poisoned profiles (every field malformed)."""
+    stack = start_stack()
+    try:
+        results: dict[str, Any] = {}
+        # One abusive user
+        before = len(apify_runs(stack))
+        (token,) = tokens(stack, 1)
+        client = api_client(stack, token)
+        statuses: dict[int, int] = {}
+        for i in range(100):
+            code = client.patch("/profile", json={"tiktok_handle": f"abuse.{i}"}).status_code
+            statuses[code] = statuses.get(code, 0) + 1
+        for _ in range(100):
+            code = client.post("/profile/refresh").status_code
+            statuses[code] = statuses.get(code, 0) + 1
+        wait_for(lambda: all_settled([client]), timeout=120, every=1)
+        time.sleep(3)
+        client.close()
+        results["one abusive user: 100 handle changes + 100 refreshes"] = {
+            "answers": {str(k): v for k, v in sorted(statuses.items())},
+            "actor_runs": len(apify_runs(stack)) - before,
+        }
+        # A poisoned upstream
+        handles = [f"poison.p{i}" for i in range(100)]
+        poison = {
+            h: [
+                {
+                    "input": h,
+                    "authorMeta": {
+                        "id": "6812" if i % 2 else None,
+                        "name": h,
+                        "nickName": "\ud800\u0000" * 3,
+                        "fans": 1e20,
+                        "heart": "\u00b2",
+                        "video": "12K",
+                        "avatar": "http://insecure.test/a.jpg",
+                        "signature": "x" * 100_000,
+                    },
+                }
+            ]
+            for i, h in enumerate(handles)
+        }
+        httpx.post(f"{stack.control}/apify/items", json=poison, timeout=30).raise_for_status()
+        before = len(apify_runs(stack))
+        clients = [api_client(stack, t) for t in tokens(stack, 100)]
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            list(
+                pool.map(
+                    lambda i: clients[i].patch("/profile", json={"tiktok_handle": handles[i]}), range(100)
+                )
+            )
+        wait_for(
+            lambda: all(
+                (c.get("/profile").json()["creator"]["scrape"]["status"] in {"succeeded", "failed"})
+                for c in clients
+            ),
+            timeout=180,
+            every=2,
+        )
+        time.sleep(5)  # anything retried would start another run by now
+        final = [c.get("/profile").json()["creator"]["scrape"]["status"] for c in clients]
+        for c in clients:
+            c.close()
+        results["poisoned upstream: 100 users, 100 handles"] = {
+            "answers": {"200": 100},
+            "actor_runs": len(apify_runs(stack)) - before,
+            "succeeded_sanitised": final.count("succeeded"),
+            "failed_unusable": final.count("failed"),
+        }
+        return results
+    finally:
+        stack.stop()
+
+
 def burst(stack: RunningStack, handle_of: Callable[[int], str], count: int = 100) -> dict[str, Any]:
     """`count` users link a handle each, ten at a time; then every profile must settle."""
     before = len(apify_runs(stack))

@@ -80,6 +80,8 @@ def main() -> int:
     report["round_trips"] = round_trips.measure()
     print("apify cost (local stack, 20 s batching window) ...", flush=True)
     report["apify_cost"] = local_stack.apify_cost()
+    print("apify cost under hostile users and upstream (local stack) ...", flush=True)
+    report["hostile_cost"] = local_stack.hostile_cost()
     print("load (local stack) ...", flush=True)
     report["load"] = local_stack.load()
     report["seconds"] = round(time.time() - started)
@@ -160,6 +162,23 @@ def render(r: dict[str, Any]) -> str:
         *[
             f"| {label} | {v['patch_errors']} | {v['actor_runs']} | {v['profiles_per_run']} | {v['max_scrapes_of_one_handle']} | {v['cost_usd']} |"
             for label, v in r["apify_cost"].items()
+        ],
+        "",
+        "## Apify runs when the requester or the upstream is hostile (local stack)",
+        "",
+        "Honest figure above: 10 runs per 100 requests (10 handles a batch).",
+        "",
+        "| case | answers | actor runs | outcome |",
+        "|---|---|---:|---|",
+        *[
+            f"| {label} | {v['answers']} | {v['actor_runs']} | "
+            + (
+                f"{v['succeeded_sanitised']} stored sanitised, {v['failed_unusable']} failed as unusable"
+                if "failed_unusable" in v
+                else "limits refused the rest"
+            )
+            + " |"
+            for label, v in r.get("hostile_cost", {}).items()
         ],
         "",
         "## Load on the local stack",

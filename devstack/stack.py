@@ -46,7 +46,15 @@ LOCAL_TUNING = {
     "OUTAGE_BACKOFF_MAX_SECONDS": "30",
 }
 RECONCILE_EVERY_SECONDS = 5.0
-CONTROL_ROUTES = ["GET /status", "POST /sqs/stop", "POST /sqs/start", "POST /reconcile", "POST /apify/faults"]
+CONTROL_ROUTES = [
+    "GET /status",
+    "POST /sqs/stop",
+    "POST /sqs/start",
+    "POST /reconcile",
+    "POST /apify/faults",
+    "POST /apify/items",
+    "POST /apify/outage",
+]
 POOL_SIZES = {"ProfileApiFunction": 4, "ScrapeWorkerFunction": 2, "ReconcilerFunction": 1}
 
 
@@ -289,6 +297,15 @@ def control_server(port: int, stack: Stack) -> LoopbackServer:
                 request = json.loads(body or b"{}")
                 stack.apify.inject(str(request.get("fault")), int(request.get("count", 1)))
                 self.send_json(200, {"queued": request})
+            elif self.path == "/apify/items" and stack.apify is not None:
+                # {"handle": [items...]}: what runs return for these handles from now on
+                overrides = json.loads(body or b"{}")
+                stack.apify.item_overrides.update({k.lower(): list(v) for k, v in overrides.items()})
+                self.send_json(200, {"handles": sorted(overrides)})
+            elif self.path == "/apify/outage" and stack.apify is not None:
+                seconds = float(json.loads(body or b"{}").get("seconds", 60))
+                stack.apify.start_outage(seconds)
+                self.send_json(200, {"outage_seconds": seconds})
             else:
                 self.send_json(404, {"error": f"no control route POST {self.path}", "routes": CONTROL_ROUTES})
 
