@@ -58,7 +58,8 @@ def report(plan: Plan, creators: list[int], active_share: float) -> str:
     first = capacity(plan, creators[0], active_share)
     lines.append(
         f"ceilings: reconciler {first.reconciler_rows_per_day:,} rows/day, worker"
-        f" {first.worker_handles_per_day:,} handles/day; one reconcile run drains in {first.drain_seconds:.0f} s"
+        f" {first.worker_handles_per_day:,} handles/day;"
+        f" one reconcile run drains in {first.drain_seconds:.0f} s"
     )
     lines.append("")
     lines.append(
@@ -72,7 +73,8 @@ def report(plan: Plan, creators: list[int], active_share: float) -> str:
         low, high = cap.apify_usd_per_day
         lines.append(
             f"{count:>10,} {due:>10,.0f} {cap.runs_per_day:>9,.0f} {cap.concurrent_runs:>10}"
-            f" {f'{low:,.0f}-{high:,.0f}':>15} {cap.lambda_gb_seconds_per_day:>10,.0f}  {'yes' if fits else 'NO'}"
+            f" {f'{low:,.0f}-{high:,.0f}':>15} {cap.lambda_gb_seconds_per_day:>10,.0f}"
+            f"  {'yes' if fits else 'NO'}"
         )
     return "\n".join(lines)
 
