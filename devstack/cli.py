@@ -110,7 +110,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     from devstack.events import load_event
     from devstack.keys import StackKeys
     from devstack.lambda_context import load_handler, new_context
-    from devstack.stack import LOCAL_APIFY_TOKEN, LOCAL_TUNING, ports, state_dir
+    from devstack.stack import LOCAL_APIFY_TOKEN, local_tuning, ports, state_dir
     from devstack.template import function_spec
 
     spec = function_spec(args.logical_id)
@@ -139,7 +139,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
                 else os.environ.get("APIFY_TOKEN", ""),
                 sqs_endpoint=endpoints["sqs_endpoint"],
                 jwt_algorithms="ES256" if local_supabase else os.environ.get("JWT_ALGORITHMS", "ES256,RS256"),
-                tuning=LOCAL_TUNING,
+                tuning=local_tuning(),
             ),
         )
         os.environ.update(env)

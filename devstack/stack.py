@@ -46,6 +46,15 @@ LOCAL_TUNING = {
     "OUTAGE_BACKOFF_MAX_SECONDS": "30",
 }
 RECONCILE_EVERY_SECONDS = 5.0
+
+
+def local_tuning() -> dict[str, str]:
+    """LOCAL_TUNING, plus `DEVSTACK_SET_<VARIABLE>=value` from the environment for one run (the
+    benchmarks' drain run sets RECONCILE_LIMIT and LOST_AFTER_SECONDS this way)."""
+    prefix = "DEVSTACK_SET_"
+    return LOCAL_TUNING | {k.removeprefix(prefix): v for k, v in os.environ.items() if k.startswith(prefix)}
+
+
 CONTROL_ROUTES = [
     "GET /status",
     "POST /sqs/stop",
@@ -153,7 +162,8 @@ class Stack:
             queue_url, endpoint = self.env["SCRAPE_QUEUE_URL"], None
         apify_url, apify_token = "https://api.apify.com", self.env.get("APIFY_TOKEN", "")
         if self.pieces["apify"] == "stand-in":
-            self.apify = ApifyStandIn(token=LOCAL_APIFY_TOKEN, run_seconds=1.0)
+            run_seconds = float(os.environ.get("DEVSTACK_APIFY_RUN_SECONDS", "1.0"))
+            self.apify = ApifyStandIn(token=LOCAL_APIFY_TOKEN, run_seconds=run_seconds)
             server = apify_server(self.port_map["apify"], self.apify).start()
             self.apify.url = server.url
             self._servers.append(server)
@@ -169,7 +179,7 @@ class Stack:
             jwt_algorithms="ES256"
             if self.pieces["supabase"] == "stand-in"
             else self.env.get("JWT_ALGORITHMS", "ES256,RS256"),
-            tuning=LOCAL_TUNING,
+            tuning=local_tuning(),
         )
 
     def _start_functions(self, endpoints: Endpoints) -> None:
