@@ -84,18 +84,18 @@ def timed(conn: psycopg.Connection[Any], role: str, claims: dict[str, Any], sql:
 
 def rpc_timings(db: Database) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    with psycopg.connect(db.authenticator_url, row_factory=dict_row, autocommit=True) as conn:
+    with psycopg.connect(db.url, row_factory=dict_row, autocommit=True) as admin:
         users = [
             r["user_id"]
-            for r in conn.execute(
+            for r in admin.execute(
                 "select user_id::text from public.creator_profiles tablesample system (1) limit 200"
             ).fetchall()
         ]
-        queued = conn.execute(
+        queued = admin.execute(
             "select user_id::text, scrape_generation from public.creator_profiles"
             " where scrape_status = 'queued' limit 10"
         ).fetchall()
-
+    with psycopg.connect(db.authenticator_url, row_factory=dict_row, autocommit=True) as conn:
         def user(i: int) -> dict[str, Any]:
             return {"sub": users[i], "role": "authenticated"}
 

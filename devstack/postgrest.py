@@ -18,7 +18,7 @@ from typing import Any
 
 import jwt
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from devstack.keys import StackKeys
 
@@ -78,6 +78,12 @@ def status_for_sqlstate(sqlstate: str, *, anonymous: bool) -> int:
     return by_class.get(sqlstate[:2], 400)
 
 
+POOL_WAIT_SECONDS = 3.0
+ROLE_SETTINGS_APPLIED = frozenset(
+    {"statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout"}
+)
+
+
 @dataclass
 class PostgrestStandIn:
     database_url: str
@@ -91,8 +97,17 @@ class PostgrestStandIn:
     database_down: bool = False
 
     def open(self) -> PostgrestStandIn:
+        # A request waits at most POOL_WAIT_SECONDS for a connection (PostgREST's
+        # db-pool-acquisition-timeout), less than the API's 5 s client timeout; broken connections
+        # (a killed backend, a restarted server) are checked and replaced on the way out.
         self._pool = ConnectionPool(
-            self.database_url, min_size=1, max_size=8, open=True, kwargs={"autocommit": False}
+            self.database_url,
+            min_size=1,
+            max_size=8,
+            open=True,
+            timeout=POOL_WAIT_SECONDS,
+            check=ConnectionPool.check_connection,
+            kwargs={"autocommit": False},
         )
         return self
 
@@ -143,7 +158,14 @@ class PostgrestStandIn:
             raise PostgrestError(401, "PGRST301", "JWT role claim is missing or not an API role")
         return claims
 
-    def call(self, function: str, body: bytes, authorization: str | None, apikey: str | None) -> Any:
+    def call(
+        self,
+        function: str,
+        body: bytes,
+        authorization: str | None,
+        apikey: str | None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         if apikey not in self.valid_api_keys():
             raise PostgrestError(
                 401,
@@ -163,6 +185,23 @@ class PostgrestStandIn:
         if self.database_down:
             raise PostgrestError(503, "PGRST001", "Database client error. Retrying the connection.")
         assert self._pool is not None
+        try:
+            return self._call_in_database(function, args, claims, headers or {})
+        except PoolTimeout:
+            raise PostgrestError(
+                504, "PGRST003", "Timed out acquiring connection from connection pool."
+            ) from None
+        except psycopg.OperationalError as exc:
+            # The connection failed under the request (server stopped, restarting, backend killed):
+            # PostgREST answers 503 and reconnects.
+            raise PostgrestError(
+                503, exc.sqlstate or "PGRST001", f"Database client error. Retrying the connection. ({exc})"
+            ) from None
+
+    def _call_in_database(
+        self, function: str, args: dict[str, Any], claims: dict[str, Any], headers: dict[str, str]
+    ) -> Any:
+        assert self._pool is not None
         with self._pool.connection() as conn:
             signature = self._signature(conn, function, set(args))
             sql = "select public.{}({}) as result".format(
@@ -171,16 +210,23 @@ class PostgrestStandIn:
             )
             params = {name: _as_param(args[name], typ) for name, typ in signature}
             anonymous = claims.get("role") == "anon"
+            role_settings = self._role_settings(conn, str(claims["role"]))
             try:
                 with conn.transaction():
                     conn.execute(
                         "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true),"
                         " set_config('request.method', 'POST', true),"
-                        " set_config('request.path', %s, true)",
-                        (claims["role"], json.dumps(claims), f"/rpc/{function}"),
+                        " set_config('request.path', %s, true), set_config('request.headers', %s, true)",
+                        (claims["role"], json.dumps(claims), f"/rpc/{function}", json.dumps(headers)),
                     )
+                    # As PostgREST (>= 11) does: the impersonated role's own settings, per request
+                    # (e.g. `alter role authenticated set statement_timeout = '4s'`).
+                    for name, value in role_settings:
+                        conn.execute("select set_config(%s, %s, true)", (name, value))
                     row = conn.execute(sql, params).fetchone()
             except psycopg.Error as exc:
+                if _connection_lost(exc):
+                    raise
                 sqlstate = exc.sqlstate or "XX000"
                 diag = exc.diag
                 raise PostgrestError(
@@ -191,6 +237,21 @@ class PostgrestStandIn:
                     hint=diag.message_hint,
                 ) from None
         return row[0] if row else None
+
+    def _role_settings(self, conn: psycopg.Connection[Any], role: str) -> list[tuple[str, str]]:
+        rows = conn.execute(
+            "select unnest(s.setconfig) from pg_db_role_setting as s"
+            " join pg_roles as r on r.oid = s.setrole where r.rolname = %s"
+            " and s.setdatabase in (0, (select oid from pg_database where datname = current_database()))",
+            (role,),
+        ).fetchall()
+        conn.rollback()
+        settings = []
+        for (entry,) in rows:
+            name, _, value = str(entry).partition("=")
+            if name in ROLE_SETTINGS_APPLIED:
+                settings.append((name, value))
+        return settings
 
     def _signature(
         self, conn: psycopg.Connection[Any], function: str, names: set[str]
@@ -221,6 +282,13 @@ class PostgrestStandIn:
             f"Could not find the function public.{function}({wanted}) in the schema cache",
             hint="Only functions in the public schema, called with their named arguments, are served",
         )
+
+
+def _connection_lost(exc: psycopg.Error) -> bool:
+    """The server went away under the request (stopped, restarting, backend terminated)."""
+    if not isinstance(exc, psycopg.OperationalError):
+        return False
+    return exc.sqlstate is None or exc.sqlstate.startswith(("08", "57P"))
 
 
 def _as_param(value: Any, pg_type: str) -> Any:

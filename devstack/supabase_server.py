@@ -46,6 +46,7 @@ def supabase_server(port: int, postgrest: PostgrestStandIn) -> LoopbackServer:
                     body,
                     self.headers.get("Authorization"),
                     self.headers.get("apikey"),
+                    {k.lower(): v for k, v in self.headers.items()},
                 )
             except PostgrestError as exc:
                 self._error(exc)

@@ -12,15 +12,17 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from creator_sync import time_budget
 from creator_sync.api_wiring import api_settings, authenticate, profile_service
 from creator_sync.http_api import (
     JSON,
     ProfileApiResolver,
     documented_responses,
+    last_resort_answer,
     without_unused_validation_schema,
 )
 from creator_sync.models import Profile, ProfilePatch
-from creator_sync.observability import logger, metrics, tracer
+from creator_sync.observability import flush_metrics_if_any, logger, tracer
 
 OPENAPI_PATH = "/openapi.json"
 AUTHED_ERRORS = (401, 500, 503)
@@ -86,8 +88,15 @@ def openapi_json() -> str:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
-@metrics.log_metrics
+@flush_metrics_if_any
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     api_settings()  # fail the cold start with a clear message when configuration is missing
-    return app.resolve(event, context)
+    time_budget.start_request(context.get_remaining_time_in_millis() / 1000)
+    try:
+        return app.resolve(event, context)
+    except Exception:  # [R2]: whatever slipped past the resolver still answers in the error shape
+        logger.exception("unhandled error outside the routes")
+        return last_resort_answer(event)
+    finally:
+        time_budget.end_request()

@@ -4,12 +4,12 @@ from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from creator_sync.observability import logger, metrics, tracer
+from creator_sync.observability import flush_metrics_if_any, logger, tracer
 from creator_sync.service_wiring import reconciler
 
 
 @logger.inject_lambda_context(log_event=False)
-@metrics.log_metrics
+@flush_metrics_if_any
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     correlation_id = f"reconcile-{event.get('id') or context.aws_request_id}"

@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from creator_sync.observability import logger, metrics, tracer
+from creator_sync.observability import flush_metrics_if_any, logger, tracer
 from creator_sync.scraping import BatchVerdicts
 from creator_sync.service_wiring import scrape_batch, worker_settings
 
@@ -26,7 +26,7 @@ def record_verdict(verdicts: BatchVerdicts) -> Any:
 
 
 @logger.inject_lambda_context(log_event=False)
-@metrics.log_metrics
+@flush_metrics_if_any
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     margin = worker_settings().wait_margin_seconds

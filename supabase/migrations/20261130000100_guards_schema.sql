@@ -39,7 +39,7 @@ grant select on table creator_sync_private.time_zones to authenticated, service_
 -- Settings: the same rules as the API for any writer (NUL cannot be stored in text at all).
 alter table public.user_settings
   add constraint user_settings_niche_printable
-    check (niche is null or niche !~ '[\x01-\x1f\x7f-\x9f]') not valid;
+    check (niche is null or niche !~ '[\x01-\x1f\x7f-\x9f\u2028\u2029\ufeff]') not valid;
 
 
 -- Creator profiles: server-owned columns for limits, refresh policy and deferral.

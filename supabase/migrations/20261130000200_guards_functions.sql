@@ -203,6 +203,34 @@ create trigger creator_profiles_guard
 
 
 -- ---------------------------------------------------------------------------------------------
+-- Late writes (DESIGN §3): the database gives up on a call before the API does.
+-- statement_timeout for the API's role (PostgREST applies the impersonated role's settings per
+-- request) is below the API's 5 s client timeout; and the write RPCs refuse to commit after the
+-- deadline the API sends (`X-Creator-Sync-Deadline`, epoch seconds), which also covers time spent
+-- waiting for a pooled connection before the statement started.
+
+alter role authenticated set statement_timeout = '4s';
+
+create or replace function creator_sync_private.check_deadline()
+returns void
+language plpgsql stable
+security invoker
+set search_path = ''
+as $$
+declare
+  v_deadline text := nullif(current_setting('request.headers', true), '')::json ->> 'x-creator-sync-deadline';
+begin
+  if v_deadline ~ '^\d{1,12}(\.\d{1,6})?$' and clock_timestamp() > to_timestamp(v_deadline::double precision) then
+    raise exception 'the caller gave up on this request; nothing was written' using errcode = '57014';
+  end if;
+end
+$$;
+
+revoke all on function creator_sync_private.check_deadline() from public;
+grant execute on function creator_sync_private.check_deadline() to authenticated;
+
+
+-- ---------------------------------------------------------------------------------------------
 -- User-facing RPCs (SECURITY INVOKER)
 
 -- Reads the caller's profile and records, at most once a day, that they looked.
@@ -245,7 +273,7 @@ begin
       when 'niche' then
         if not (jsonb_typeof(v_value) = 'null'
                 or (jsonb_typeof(v_value) = 'string' and char_length(v_value #>> '{}') between 1 and 64
-                    and (v_value #>> '{}') !~ '[\x01-\x1f\x7f-\x9f]')) then
+                    and (v_value #>> '{}') !~ '[\x01-\x1f\x7f-\x9f\u2028\u2029\ufeff]')) then
           raise exception 'niche must be 1 to 64 characters without control characters, or null'
             using errcode = '22023';
         end if;
@@ -329,6 +357,7 @@ begin
     end if;
   end if;
 
+  perform creator_sync_private.check_deadline();
   return jsonb_build_object('profile', creator_sync_private.profile_json(v_uid), 'scrape', v_scrape);
 end
 $$;
@@ -361,6 +390,7 @@ begin
   if v_row.user_id is null then
     return jsonb_build_object('no_handle', true);
   end if;
+  perform creator_sync_private.check_deadline();
   return jsonb_build_object(
     'profile', creator_sync_private.profile_json(v_uid),
     'scrape', jsonb_build_object(

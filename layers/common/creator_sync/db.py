@@ -11,12 +11,16 @@ Unauthorized, a rule the database enforces â†’ ValidationFailed, anything else â
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
 import httpx
 from postgrest import APIError, SyncPostgrestClient
 
+from creator_sync import time_budget
 from creator_sync.errors import (
     ApiError,
     Conflict,
@@ -46,23 +50,38 @@ def shared_http_client(timeout_seconds: float) -> httpx.Client:
 
 
 class Rpc:
-    """Calls `POST /rest/v1/rpc/<fn>` with one API key and one bearer token."""
+    """Calls `POST /rest/v1/rpc/<fn>` with one API key and one bearer token.
+
+    Each call takes at most what the request's time budget has left, and tells the database the
+    moment it must not commit after (header `X-Creator-Sync-Deadline`, checked by the write RPCs):
+    a call this client gave up on is rolled back, never landed late."""
 
     def __init__(self, rest_url: str, api_key: str, bearer: str, http_client: httpx.Client) -> None:
-        self._client = SyncPostgrestClient(
-            rest_url,
-            headers={"apikey": api_key, "Authorization": f"Bearer {bearer}"},
-            http_client=http_client,
-        )
+        self._http = http_client
+        self._headers = {"apikey": api_key, "Authorization": f"Bearer {bearer}"}
+        self._rest_url = rest_url
 
     def call(self, function: str, params: dict[str, Any]) -> Any:
         for attempt in (1, 2):
+            timeout = time_budget.current().call_timeout(_configured_timeout(self._http))
+            if timeout is None:
+                raise Unavailable("the request ran out of time before the database answered")
+            deadline = time.time() + timeout - DEADLINE_MARGIN_SECONDS
+            client = SyncPostgrestClient(
+                self._rest_url,
+                headers=self._headers | {DEADLINE_HEADER: f"{deadline:.3f}"},
+                http_client=self._http,
+            )
             try:
-                return self._client.rpc(function, params).execute().data
-            except (httpx.RemoteProtocolError, httpx.WriteError):  # the request never reached a live server
+                with _call_timeout(self._http, timeout):
+                    return client.rpc(function, params).execute().data
+            except (httpx.RemoteProtocolError, httpx.WriteError, httpx.ConnectError):
+                # The request never reached a live server (a pooled connection the server closed,
+                # or a server restarting): once more on a fresh connection.
                 if attempt == 2:
-                    raise Unavailable("the database connection failed") from None
-                logger.info("retrying RPC after a stale pooled connection", extra={"rpc": function})
+                    logger.warning("database unreachable", extra={"rpc": function})
+                    raise Unavailable("the database connection failed, try again shortly") from None
+                logger.info("retrying RPC on a fresh connection", extra={"rpc": function})
             except (httpx.TimeoutException, httpx.TransportError):
                 logger.warning("database unreachable", extra={"rpc": function})
                 raise Unavailable("the database is unreachable, try again shortly") from None
@@ -71,11 +90,35 @@ class Rpc:
         raise AssertionError("unreachable")
 
 
+DEADLINE_HEADER = "X-Creator-Sync-Deadline"
+DEADLINE_MARGIN_SECONDS = 0.3
+
+
+def _configured_timeout(http: httpx.Client) -> float:
+    return float(http.timeout.read or 5.0)
+
+
+@contextmanager
+def _call_timeout(http: httpx.Client, seconds: float) -> Iterator[None]:
+    """The shared client's timeout for one call (Lambda runs one request at a time)."""
+    saved = http.timeout
+    http.timeout = httpx.Timeout(seconds, connect=min(seconds, 2.0))
+    try:
+        yield
+    finally:
+        http.timeout = saved
+
+
+# SQLSTATEs of a database that is down, restarting, overloaded or gave up: the client may retry.
+_UNAVAILABLE_CLASSES = ("08", "57P", "53")
+_UNAVAILABLE_SQLSTATES = frozenset({"40001", "40P01", "57014", "55P03"})
+
+
 def _domain_error(function: str, exc: APIError) -> ApiError:
     code = str(exc.code or "")
     if code in _AUTH_CODES:
         return Unauthorized("the database refused the access token")
-    if code in _UNAVAILABLE_CODES:
+    if code in _UNAVAILABLE_CODES or code in _UNAVAILABLE_SQLSTATES or code.startswith(_UNAVAILABLE_CLASSES):
         logger.warning("database unavailable", extra={"rpc": function, "code": code})
         return Unavailable("the database is unavailable, try again shortly")
     # Rules the database enforces for every caller, raised with PostgREST's PTxxx codes (HTTP xxx).
@@ -86,7 +129,7 @@ def _domain_error(function: str, exc: APIError) -> ApiError:
         return Forbidden(exc.message or "not allowed for this account")
     if code == "PT409":
         return Conflict(exc.message or "conflict")
-    if code in {"22023", "23514", "22P05"}:  # invalid value, check violation, NUL in text
+    if code in {"22023", "23514", "22P05", "22021", "54000"}:  # invalid value, check, NUL, encoding
         return ValidationFailed(exc.message or "the database rejected the values", details=[])
     if code == "23503":
         return Unauthorized("the account behind this access token no longer exists")

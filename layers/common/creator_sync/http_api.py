@@ -40,6 +40,7 @@ from creator_sync.observability import logger
 
 JSON = "application/json"
 BODY_REQUIRED_METHODS = frozenset({"PATCH", "PUT"})
+MAX_NESTING = 32
 
 
 class ErrorDetail(BaseModel):
@@ -119,35 +120,68 @@ class ProfileApiResolver(APIGatewayHttpResolver):
         return super().route(rule, method, *args, **kwargs)
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        """One exact path match (the whole string: no trailing newline, no case folding) decides
+        routing and the auth gate alike; only known (method, path) pairs reach Powertools."""
         http = event.get("requestContext", {}).get("http", {})
         method, path = str(http.get("method", "")).upper(), str(event.get("rawPath", ""))
-        if method in self.known_routes.get(path, set()) and (method, path) not in self._public_routes:
+        methods = self.known_routes.get(path)
+        if methods is None:
+            return _event_error(NotFound(f"no route {_printable(path)}"), event)
+        if method not in methods:
+            return _event_error(
+                MethodNotAllowed(f"{_printable(method)} is not allowed here", sorted(methods)), event
+            )
+        headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+        if (method, path) not in self._public_routes:
             try:
-                headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
                 user = self._authenticate(headers.get("authorization"))
-                self._check_body(method, headers, event)
+                body = self._check_body(method, headers, event)
             except ApiError as exc:
                 return _event_error(exc, event)
             self.append_context(user=user)  # type: ignore[no-untyped-call]
+            if body is not None:
+                # Powertools reads the checked body: plain UTF-8 text, its media type as it matches.
+                event = {
+                    **event,
+                    "body": body,
+                    "isBase64Encoded": False,
+                    "headers": {**(event.get("headers") or {}), "content-type": JSON},
+                }
         return super().resolve(event, context)
 
-    def _check_body(self, method: str, headers: Mapping[str, str], event: Mapping[str, Any]) -> None:
+    def _check_body(self, method: str, headers: Mapping[str, str], event: Mapping[str, Any]) -> str | None:
+        """The body as UTF-8 JSON text of one object (None when there is none), or the error a
+        client must hear first: 413, 415, then 400 (RFC 8259 §8.1: UTF-8 only, no byte order mark;
+        nesting at most 32 deep; no NaN or Infinity)."""
         raw = _raw_body(event)
         if len(raw) > self._max_body_bytes:
             raise PayloadTooLarge(f"the body is {len(raw)} bytes; the limit is {self._max_body_bytes}")
         if not raw.strip():
             if method in BODY_REQUIRED_METHODS:
                 raise BadRequest("a JSON object body is required")
-            return
-        media_type = headers.get("content-type", JSON).split(";")[0].strip().lower()
+            return None
+        media_type, parameters = _media_type(headers.get("content-type", JSON))
         if media_type != JSON:
-            raise UnsupportedMediaType(f"send the body as {JSON}, not {media_type or 'an unnamed type'}")
+            raise UnsupportedMediaType(
+                f"send the body as {JSON}, not {_printable(media_type) or 'an unnamed type'}"
+            )
+        if parameters.get("charset", "utf-8") not in {"utf-8", "utf8"}:
+            raise BadRequest("only UTF-8 JSON is accepted (charset=utf-8)")
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raise BadRequest("the body starts with a byte order mark; send UTF-8 JSON without one")
         try:
-            body = json.loads(raw, parse_constant=_reject_constant)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadRequest(f"the body is not valid JSON: {exc}") from None
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("the body is not UTF-8; only UTF-8 JSON is accepted") from None
+        if _nesting_depth(text) > MAX_NESTING:
+            raise BadRequest(f"the body nests deeper than {MAX_NESTING} levels")
+        try:
+            body = json.loads(text, parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as exc:
+            raise BadRequest(f"the body is not valid JSON: {_printable(str(exc))}") from None
         if not isinstance(body, dict):
             raise BadRequest("the body must be a JSON object")
+        return text
 
     def current_user(self) -> AuthenticatedUser:
         user = self.context.get("user")
@@ -233,6 +267,11 @@ def _event_error(error: ApiError, event: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def last_resort_answer(event: Mapping[str, Any]) -> dict[str, Any]:
+    """500 in the error shape with the request id, for a failure outside every route."""
+    return _event_error(InternalError("internal error"), event)
+
+
 def _raw_body(event: Mapping[str, Any]) -> bytes:
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
@@ -241,6 +280,47 @@ def _raw_body(event: Mapping[str, Any]) -> bytes:
         except (binascii.Error, ValueError):
             raise BadRequest("the body is not valid base64") from None
     return body.encode("utf-8", errors="surrogatepass") if isinstance(body, str) else bytes(body)
+
+
+def _media_type(header: str) -> tuple[str, dict[str, str]]:
+    """`type/subtype` and its parameters, lower-cased: media types match case-insensitively."""
+    kind, *params = str(header).split(";")
+    parameters = {}
+    for param in params:
+        name, _, value = param.partition("=")
+        parameters[name.strip().lower()] = value.strip().strip('"').lower()
+    return kind.strip().lower(), parameters
+
+
+def _nesting_depth(text: str) -> int:
+    """How deep arrays and objects nest, counted outside strings, without parsing (so a body of
+    10,000 `[` costs a scan, not a RecursionError)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_NESTING:
+                    break
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _printable(text: str, limit: int = 120) -> str:
+    """Client-supplied text fit to echo in an error message."""
+    return "".join(c if c.isprintable() else "\ufffd" for c in text[:limit])
 
 
 def _reject_constant(name: str) -> None:

@@ -6,6 +6,7 @@ coercion: "true" is not a boolean, "5" is not an integer) and forbid unknown key
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
@@ -13,7 +14,7 @@ from typing import Annotated
 from uuid import UUID
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 
 from creator_sync.handles import parse_handle
 
@@ -27,7 +28,19 @@ class ScrapeStatus(StrEnum):
     FAILED = "failed"
 
 
-Niche = Annotated[str, Field(min_length=1, max_length=64, description="What the creator posts about.")]
+# Printable text only (DESIGN §3): no C0/C1 control characters (NUL included), and neither the
+# Unicode line and paragraph separators nor U+FEFF, which are invisible or break a one-line label.
+# Lone surrogates are refused by pydantic itself (not valid Unicode text).
+PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]*$"
+ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$"
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
+
+Niche = Annotated[
+    str,
+    Field(
+        min_length=1, max_length=64, pattern=PRINTABLE_PATTERN, description="What the creator posts about."
+    ),
+]
 PostingGoal = Annotated[int, Field(ge=0, le=50, description="Posts per week the creator aims for.")]
 
 
@@ -76,16 +89,34 @@ class ProfilePatch(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
     niche: Niche | None = None
-    timezone: Annotated[str | None, Field(max_length=64, description="IANA time zone name or null.")] = None
-    email_notifications: bool | None = None
-    posting_goal_per_week: PostingGoal | None = None
-    tiktok_handle: Annotated[
+    timezone: Annotated[
         str | None,
+        Field(min_length=1, max_length=64, pattern=ZONE_PATTERN, description="IANA time zone name or null."),
+    ] = None
+    # Omitted means "leave alone"; null is refused, so the schema says boolean only.
+    email_notifications: Annotated[
+        bool | None, WithJsonSchema({"type": "boolean", "description": "Whether to send e-mail."})
+    ] = None
+    posting_goal_per_week: PostingGoal | None = None
+    # The shortest handle is 2 characters: documented here, checked (with a message that says what a
+    # handle may be) by parse_handle.
+    tiktok_handle: Annotated[
+        Annotated[str, Field(json_schema_extra={"minLength": 2})] | None,
         Field(
             max_length=200,
             description="name, @name or a TikTok profile URL; stored bare and lower-cased. Null unlinks.",
         ),
     ] = None
+
+    @field_validator("niche", "timezone", "tiktok_handle", mode="before")
+    @classmethod
+    def _printable(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str) and _UNPRINTABLE.search(value):
+            raise ValueError(
+                f"{info.field_name} must not contain control characters (NUL included), line or"
+                " paragraph separators, byte order marks or unpaired surrogates"
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -1,10 +1,32 @@
 """The one Logger, Metrics and Tracer of the bundle. Each function names its service through
-POWERTOOLS_SERVICE_NAME; the metrics namespace is CreatorSync (POWERTOOLS_METRICS_NAMESPACE)."""
+POWERTOOLS_SERVICE_NAME; the metrics namespace is CreatorSync (POWERTOOLS_METRICS_NAMESPACE).
+
+Tracing stays behind this module: the X-Ray SDK behind Powertools Tracer is in maintenance (see
+docs/decisions.md), and a switch to OpenTelemetry should touch this file only.
+"""
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger(log_uncaught_exceptions=True)
 metrics = Metrics(namespace="CreatorSync")
 tracer = Tracer()
+
+def flush_metrics_if_any[Handler: Callable[..., Any]](handler: Handler) -> Handler:
+    """Publish the metrics a request added, once it ends; a request that added none (a GET)
+    publishes nothing and warns nothing. Powertools' `log_metrics` warns on every such request."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        finally:
+            if metrics.metric_set:
+                metrics.flush_metrics()
+
+    return wrapper  # type: ignore[return-value]

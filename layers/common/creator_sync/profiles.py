@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from creator_sync import time_budget
 from creator_sync.auth import AuthenticatedUser
 from creator_sync.errors import Conflict, RateLimited
 from creator_sync.models import Profile, ProfilePatch
@@ -57,6 +58,12 @@ class ProfileService:
             reason=reason,
             correlation_id=correlation_id,
         )
+        if not time_budget.current().allows(self._publisher.budget_seconds):
+            logger.warning(
+                "scrape request saved but not sent: too little time left; the reconciler will deliver it",
+                extra={"user_id": str(message.user_id), "generation": message.generation, "reason": reason},
+            )
+            return
         try:
             self._publisher.publish(message)
         except QueueUnavailable:

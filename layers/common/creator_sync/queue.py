@@ -46,10 +46,12 @@ def _sqs_client(timeout_seconds: float) -> SQSClient:
     import boto3
     from botocore.config import Config
 
+    # One budget for the whole send (DESIGN §3): connect + read of a single attempt, no retries,
+    # at most `timeout_seconds` (3 s). A send that fails is the reconciler's to deliver.
     config = Config(
-        connect_timeout=min(timeout_seconds, 2.0),
-        read_timeout=timeout_seconds,
-        retries={"max_attempts": 2, "mode": "standard"},
+        connect_timeout=min(1.0, timeout_seconds / 3),
+        read_timeout=timeout_seconds - min(1.0, timeout_seconds / 3),
+        retries={"total_max_attempts": 1, "mode": "standard"},
     )
     return boto3.client("sqs", config=config)
 
@@ -58,6 +60,11 @@ class ScrapePublisher:
     def __init__(self, queue_url: str, *, timeout_seconds: float = 3.0) -> None:
         self._queue_url = queue_url
         self._timeout = timeout_seconds
+
+    @property
+    def budget_seconds(self) -> float:
+        """The most one publish can take (connect + read, no retries)."""
+        return self._timeout
 
     def publish(self, message: ScrapeRequested) -> str:
         """Send one message; returns its SQS message id."""
