@@ -96,6 +96,7 @@ def rpc_timings(db: Database) -> dict[str, Any]:
             " where scrape_status = 'queued' limit 10"
         ).fetchall()
     with psycopg.connect(db.authenticator_url, row_factory=dict_row, autocommit=True) as conn:
+
         def user(i: int) -> dict[str, Any]:
             return {"sub": users[i], "role": "authenticated"}
 

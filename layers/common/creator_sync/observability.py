@@ -17,6 +17,7 @@ logger = Logger(log_uncaught_exceptions=True)
 metrics = Metrics(namespace="CreatorSync")
 tracer = Tracer()
 
+
 def flush_metrics_if_any[Handler: Callable[..., Any]](handler: Handler) -> Handler:
     """Publish the metrics a request added, once it ends; a request that added none (a GET)
     publishes nothing and warns nothing. Powertools' `log_metrics` warns on every such request."""
