@@ -1,6 +1,12 @@
 """The local HTTP API: turns real HTTP requests into API Gateway HTTP API payload v2.0 events for the
 profile function and its responses back into HTTP, as the deployed `$default` route does. CORS is
-answered here, as the HttpApi's CorsConfiguration answers it in AWS."""
+answered here, as the HttpApi's CorsConfiguration answers it in AWS.
+
+As HTTP APIs build the event: `rawPath` percent-decoded; repeated headers joined with commas;
+`cookies` as a list; a body passed as text only when it is text (a text media type and valid
+UTF-8), otherwise base64 with `isBase64Encoded`; bodies over 10 MB refused with 413 before the
+function runs. Differences that remain are listed in the README ("Local stack fidelity").
+"""
 
 from __future__ import annotations
 
@@ -11,19 +17,32 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from devstack.http_server import JsonHandler, LoopbackServer
 
 Invoke = Callable[[dict[str, Any]], Any]
 TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded", "application/xml")
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # HTTP API's request payload quota
+
+
+def _is_text(raw: bytes, content_type: str) -> bool:
+    if not raw:
+        return True
+    if content_type and not content_type.strip().lower().startswith(TEXT_TYPES):
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def http_event(
     method: str,
     path: str,
     *,
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str] | list[tuple[str, str]] | None = None,
     body: bytes | str | None = None,
     query: str = "",
     source_ip: str = "127.0.0.1",
@@ -31,13 +50,17 @@ def http_event(
 ) -> dict[str, Any]:
     """An API Gateway HTTP API v2.0 event, as the `$default` route delivers it."""
     lowered: dict[str, str] = {}
-    for name, value in (headers or {}).items():
+    cookies: list[str] = []
+    pairs = headers.items() if isinstance(headers, dict) else (headers or [])
+    for name, value in pairs:
         key = name.lower()
+        if key == "cookie":  # every cookie of every Cookie header, one entry each
+            cookies.extend(c.strip() for c in value.split(";") if c.strip())
+            continue
         lowered[key] = f"{lowered[key]},{value}" if key in lowered else value
-    cookies = [c.strip() for c in lowered.pop("cookie", "").split(";") if c.strip()]
-    raw = body.encode() if isinstance(body, str) else (body or b"")
-    content_type = lowered.get("content-type", "")
-    is_text = not raw or not content_type or content_type.startswith(TEXT_TYPES)
+    raw = body.encode("utf-8", errors="surrogatepass") if isinstance(body, str) else (body or b"")
+    is_text = _is_text(raw, lowered.get("content-type", ""))
+    path = unquote(path, errors="surrogateescape")
     now = datetime.now(UTC)
     event: dict[str, Any] = {
         "version": "2.0",
@@ -73,7 +96,7 @@ def http_event(
             params[key] = f"{params[key]},{value}" if key in params else value
         event["queryStringParameters"] = params
     if raw:
-        event["body"] = raw.decode("utf-8", errors="replace") if is_text else base64.b64encode(raw).decode()
+        event["body"] = raw.decode("utf-8") if is_text else base64.b64encode(raw).decode()
     return event
 
 
@@ -81,6 +104,10 @@ def api_server(port: int, invoke: Invoke, allowed_origins: list[str]) -> Loopbac
     class Handler(JsonHandler):
         def _handle(self) -> None:
             started = time.perf_counter()
+            if int(self.headers.get("Content-Length") or 0) > MAX_PAYLOAD_BYTES:
+                self.close_connection = True
+                self.send_json(413, {"message": "Request Entity Too Large"})
+                return
             body = self.read_body()
             origin = self.headers.get("Origin")
             if self.command == "OPTIONS" and origin and self.headers.get("Access-Control-Request-Method"):
@@ -88,7 +115,7 @@ def api_server(port: int, invoke: Invoke, allowed_origins: list[str]) -> Loopbac
                 return
             parts = urlsplit(self.path)
             event = http_event(
-                self.command, parts.path, headers=dict(self.headers.items()), body=body, query=parts.query
+                self.command, parts.path, headers=list(self.headers.items()), body=body, query=parts.query
             )
             try:
                 result = invoke(event)

@@ -75,8 +75,8 @@ def synthetic_items(handle: str) -> list[dict[str, Any]]:
     ]
 
 
-def items_for(handle: str) -> list[dict[str, Any]]:
-    path = FIXTURES_DIR / f"{handle.lower()}.json"
+def items_for(handle: str, fixtures_dir: Path = FIXTURES_DIR) -> list[dict[str, Any]]:
+    path = fixtures_dir / f"{handle.lower()}.json"
     items = json.loads(path.read_text()) if path.exists() else synthetic_items(handle.lower())
     return [item | {"input": handle} if "input" in item else item for item in items]
 
@@ -149,6 +149,8 @@ class ApifyStandIn:
     item_overrides: dict[str, list[Any]] = field(default_factory=dict)
     # POST /runs requests refused during an outage (the runs that could not start).
     refused_starts: int = 0
+    # Where fixture profiles come from (DEVSTACK_APIFY_FIXTURES on the local stack).
+    fixtures_dir: Path = FIXTURES_DIR
 
     def start_outage(self, seconds: float) -> None:
         self.outage_until = time.time() + seconds
@@ -207,7 +209,7 @@ class ApifyStandIn:
         if fault != "empty_dataset":
             for handle in profiles:
                 override = self.item_overrides.get(handle.lower())
-                items.extend(override if override is not None else items_for(handle))
+                items.extend(override if override is not None else items_for(handle, self.fixtures_dir))
         if max_items is not None:
             items = items[:max_items]
         run = Run(

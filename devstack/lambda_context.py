@@ -21,7 +21,7 @@ class LocalLambdaContext:
     """The attributes of Lambda's context object that Powertools and the handlers read."""
 
     function_name: str
-    timeout_seconds: int
+    timeout_seconds: float
     memory_limit_in_mb: int = 512
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     function_version: str = "$LATEST"

@@ -4,6 +4,8 @@ invocation is warm) and takes one invocation at a time over HTTP on loopback, li
 interface emulator. Its stdout (the function's logs) goes wherever the parent points it.
 
 `RuntimePool` keeps N such processes per function for concurrency, as Lambda keeps N containers.
+An invocation that outlives the function's timeout ends exactly then, as in Lambda: the caller gets
+`Sandbox.Timedout`, the process is killed and replaced (the next invocation is a cold start).
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ import threading
 import time
 import traceback
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -43,7 +44,11 @@ def serve(logical_id: str) -> None:
     from devstack.template import function_spec
 
     spec = function_spec(logical_id)
+    if os.environ.get("DEVSTACK_FUNCTION_TIMEOUT"):  # the pool's timeout, so the context agrees
+        spec = replace(spec, timeout_seconds=float(os.environ["DEVSTACK_FUNCTION_TIMEOUT"]))
     handler = load_handler(spec)
+    if os.environ.get("DEVSTACK_RUNTIME_HANDLER"):  # tests only: a stand-in handler "file.py:name"
+        handler = _handler_from(os.environ["DEVSTACK_RUNTIME_HANDLER"])
     lock = threading.Lock()
     parent = os.getppid()
 
@@ -80,6 +85,18 @@ def serve(logical_id: str) -> None:
     threading.Thread(target=orphan_watch, daemon=True).start()
     print(f"{READY} {server.server_address[1]}", flush=True)
     server.serve_forever()
+
+
+def _handler_from(location: str) -> Any:
+    import importlib.util
+
+    path, _, name = location.partition(":")
+    module_spec = importlib.util.spec_from_file_location("_devstack_test_handler", REPO_ROOT / path)
+    if module_spec is None or module_spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return getattr(module, name)
 
 
 class Runtime:
@@ -125,8 +142,11 @@ class Runtime:
             headers={"Content-Type": "application/json"},
             method="POST",
         )
-        with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310 - loopback
-            payload = json.loads(reply.read())
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310 - loopback
+                payload = json.loads(reply.read())
+        except TimeoutError:
+            raise FunctionError("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds") from None
         if "error" in payload:
             raise FunctionError(payload["error"]["errorType"], payload["error"]["errorMessage"])
         return payload["result"]
@@ -149,9 +169,10 @@ class RuntimePool:
     ) -> None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self.logical_id = logical_id
-        self.timeout = timeout_seconds + 5
+        self.timeout = timeout_seconds  # exactly the template's, as Lambda enforces it
+        self._env = env | {"DEVSTACK_FUNCTION_TIMEOUT": str(timeout_seconds)}
         self._log = log_path.open("a", encoding="utf-8")
-        self._all = [Runtime(logical_id, env, self._log) for _ in range(size)]
+        self._all = [Runtime(logical_id, self._env, self._log) for _ in range(size)]
         self._free: queue.Queue[Runtime] = queue.Queue()
         self.invocations = 0
 
@@ -161,18 +182,30 @@ class RuntimePool:
             self._free.put(runtime)
         return self
 
-    @contextmanager
-    def _runtime(self) -> Iterator[Runtime]:
-        runtime = self._free.get()
-        try:
-            yield runtime
-        finally:
-            self._free.put(runtime)
-
     def invoke(self, event: dict[str, Any]) -> Any:
-        with self._runtime() as runtime:
-            self.invocations += 1
+        runtime: Runtime | None = self._free.get()
+        assert runtime is not None
+        self.invocations += 1
+        try:
             return runtime.invoke(event, self.timeout)
+        except FunctionError as exc:
+            if exc.error_type == "Sandbox.Timedout":
+                # Lambda discards an environment whose invocation timed out: answer now, replace it
+                # in the background (the next invocation waits for the fresh one: a cold start).
+                runtime.process.kill()
+                threading.Thread(target=self._replace, args=(runtime,), daemon=True).start()
+                runtime = None
+            raise
+        finally:
+            if runtime is not None:
+                self._free.put(runtime)
+
+    def _replace(self, timed_out: Runtime) -> None:
+        timed_out.process.wait()
+        fresh = Runtime(self.logical_id, self._env, self._log)
+        fresh.wait_ready(30)
+        self._all[self._all.index(timed_out)] = fresh
+        self._free.put(fresh)
 
     def pids(self) -> list[int]:
         return [r.process.pid for r in self._all]

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from devstack.api_gateway import api_server
-from devstack.apify import ApifyStandIn, apify_server
+from devstack.apify import FIXTURES_DIR, ApifyStandIn, apify_server
 from devstack.database import REPO_ROOT, Database, create_user, start_database
-from devstack.environments import Endpoints, local_function_env
+from devstack.environments import Endpoints, aws_environment, local_function_env
 from devstack.event_source import SqsEventSource
 from devstack.http_server import JsonHandler, LoopbackServer, PortBusy
 from devstack.keys import StackKeys
@@ -63,12 +63,58 @@ CONTROL_ROUTES = [
     "POST /apify/faults",
     "POST /apify/items",
     "POST /apify/outage",
+    "POST /db/stop",
+    "POST /db/start",
+    "POST /db/hang",
 ]
 POOL_SIZES = {"ProfileApiFunction": 4, "ScrapeWorkerFunction": 2, "ReconcilerFunction": 1}
 
 
 def state_dir() -> Path:
     return Path(os.environ.get("DEVSTACK_STATE_DIR", REPO_ROOT / ".devstack"))
+
+
+DEMO_HANDLE = "jane.doe"
+
+
+def prepare_demo_user(database_url: str) -> None:
+    """The banner's curl lines must work when pasted in order, at every start: the demo user has a
+    linked, scraped handle whose last scrape request is older than the refresh cooldown, and no
+    handle change counted against the hourly limit. (Local demo data only.)"""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            """
+            insert into public.creator_profiles as c
+              (user_id, tiktok_handle, scrape_status, scrape_generation, scrape_requested_at, scraped_at,
+               next_refresh_at, last_seen_at)
+            values (%(user)s, %(handle)s, 'succeeded', 1, now() - interval '1 day', now() - interval '1 day',
+                    now() + interval '1 day', now())
+            on conflict (user_id) do update set
+              tiktok_handle = coalesce(c.tiktok_handle, excluded.tiktok_handle),
+              scrape_status = case when c.tiktok_handle is null then 'succeeded' else c.scrape_status end,
+              scrape_requested_at = least(c.scrape_requested_at, now() - interval '1 day'),
+              handle_changed_at = '{}'
+            """,
+            {"user": DEMO_USER, "handle": DEMO_HANDLE},
+        )
+
+
+def running_state(state: Path | None = None) -> dict[str, Any] | None:
+    """What the running stack recorded (its ports, endpoints, database), or None when no stack is
+    running for this state folder. `token` and `invoke` follow it, wherever the stack was moved."""
+    path = (state or state_dir()) / "stack.json"
+    if not path.exists():
+        return None
+    recorded: dict[str, Any] = json.loads(path.read_text())
+    try:
+        os.kill(int(recorded.get("pid", 0)), 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return recorded
 
 
 def ports() -> dict[str, int]:
@@ -154,16 +200,23 @@ class Stack:
             self._servers.append(supabase_server(self.port_map["supabase"], self.postgrest).start())
             anon, service = self.keys.api_key("anon"), self.keys.api_key("service_role")
             create_user(self.database.url, DEMO_USER, "demo@creator-sync.local")
+            prepare_demo_user(self.database.url)
         if self.pieces["sqs"] == "stand-in":
             self._moto, sqs_endpoint = start_moto(self.port_map["sqs"])
             self.queues = create_queues(sqs_endpoint, visibility_timeout=LOCAL_VISIBILITY_TIMEOUT)
             queue_url, endpoint = self.queues.queue_url, sqs_endpoint
         else:
             queue_url, endpoint = self.env["SCRAPE_QUEUE_URL"], None
-        apify_url, apify_token = "https://api.apify.com", self.env.get("APIFY_TOKEN", "")
+        apify_url = self.env.get("APIFY_API_URL") or "https://api.apify.com"
+        apify_token = self.env.get("APIFY_TOKEN", "")
         if self.pieces["apify"] == "stand-in":
             run_seconds = float(os.environ.get("DEVSTACK_APIFY_RUN_SECONDS", "1.0"))
-            self.apify = ApifyStandIn(token=LOCAL_APIFY_TOKEN, run_seconds=run_seconds)
+            fixtures = self.env.get("DEVSTACK_APIFY_FIXTURES")
+            self.apify = ApifyStandIn(
+                token=LOCAL_APIFY_TOKEN,
+                run_seconds=run_seconds,
+                fixtures_dir=Path(fixtures) if fixtures else FIXTURES_DIR,
+            )
             server = apify_server(self.port_map["apify"], self.apify).start()
             self.apify.url = server.url
             self._servers.append(server)
@@ -180,6 +233,7 @@ class Stack:
             if self.pieces["supabase"] == "stand-in"
             else self.env.get("JWT_ALGORITHMS", "ES256,RS256"),
             tuning=local_tuning(),
+            aws_env=aws_environment(self.env) if self.pieces["sqs"] == "real" else {},
         )
 
     def _start_functions(self, endpoints: Endpoints) -> None:
@@ -312,6 +366,15 @@ def control_server(port: int, stack: Stack) -> LoopbackServer:
                 overrides = json.loads(body or b"{}")
                 stack.apify.item_overrides.update({k.lower(): list(v) for k, v in overrides.items()})
                 self.send_json(200, {"handles": sorted(overrides)})
+            elif self.path in {"/db/stop", "/db/start", "/db/hang"} and stack.database is not None:
+                if self.path == "/db/stop":
+                    stack.database.stop_server()
+                elif self.path == "/db/start":
+                    stack.database.start_server()
+                else:
+                    seconds = float(json.loads(body or b"{}").get("seconds", 10))
+                    stack.database.hang(seconds)
+                self.send_json(200, {"database": self.path.rsplit("/", 1)[1]})
             elif self.path == "/apify/outage" and stack.apify is not None:
                 seconds = float(json.loads(body or b"{}").get("seconds", 60))
                 stack.apify.start_outage(seconds)

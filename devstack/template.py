@@ -52,7 +52,7 @@ class FunctionSpec:
     function: str
     layer_dirs: tuple[Path, ...]
     environment: dict[str, Any]
-    timeout_seconds: int
+    timeout_seconds: float
 
 
 def function_spec(logical_id: str, template: dict[str, Any] | None = None) -> FunctionSpec:

@@ -341,17 +341,15 @@ begin
     if p_handle is not null and p_handle !~ '^[a-z0-9_.]{1,23}[a-z0-9_]$' then
       raise exception 'invalid TikTok handle: %', p_handle using errcode = '22023';
     end if;
-    -- The guard trigger turns a changed handle into a new generation (and applies the limits).
+    -- The row first (idle, no handle: nothing to limit), then the change as an update, so that
+    -- concurrent requests queue on the row lock and the guard trigger sees each one's true
+    -- predecessor: it turns a changed handle into a new generation and applies the limits.
+    if p_handle is not null then
+      insert into public.creator_profiles (user_id) values (v_uid) on conflict (user_id) do nothing;
+    end if;
     update public.creator_profiles set tiktok_handle = p_handle
       where user_id = v_uid and tiktok_handle is distinct from p_handle
       returning scrape_generation into v_generation;
-    if not found and p_handle is not null
-       and not exists (select from public.creator_profiles as c where c.user_id = v_uid) then
-      insert into public.creator_profiles as c (user_id, tiktok_handle) values (v_uid, p_handle)
-        on conflict (user_id) do update set tiktok_handle = excluded.tiktok_handle
-          where c.tiktok_handle is distinct from excluded.tiktok_handle
-        returning scrape_generation into v_generation;
-    end if;
     if v_generation is not null and p_handle is not null then
       v_scrape := jsonb_build_object('user_id', v_uid, 'tiktok_handle', p_handle, 'generation', v_generation);
     end if;

@@ -65,3 +65,11 @@ def test_the_models_and_error_codes_are_documented(api: ApiClient) -> None:
         "internal_error",
         "unavailable",
     }
+
+
+def test_the_committed_document_is_the_one_the_code_generates() -> None:
+    """docs/openapi.json is what front ends generate their types from: regenerate it with
+    `make openapi` when the API changes."""
+    from scripts.export_openapi import OUTPUT, generated_document, render
+
+    assert OUTPUT.read_text() == render(generated_document()), "docs/openapi.json drifted: run make openapi"

@@ -248,7 +248,7 @@ def test_the_handler_stops_calling_out_when_little_time_is_left(
         headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
         body='{"tiktok_handle": "short.time"}',
     )
-    context = LocalLambdaContext(function_name="ProfileApiFunction", timeout_seconds=4.5)  # type: ignore[arg-type]
+    context = LocalLambdaContext(function_name="ProfileApiFunction", timeout_seconds=4.5)
     with captured_logs() as logs:
         result = api.handler(event, context)
     # Then the change is saved, no send was attempted, and the reconciler is left to deliver it
