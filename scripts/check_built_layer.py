@@ -1,4 +1,6 @@
-"""Fail unless the built layer holds the creator_sync package with Python 3.13 bytecode for every module.
+"""Fail unless the built layer holds the creator_sync package with Python 3.13 bytecode for every
+module, holds nothing the functions never run (console scripts, test suites, test extension modules),
+and stays within its size budget (DESIGN §11: 55 MB unzipped).
 
 Usage: python scripts/check_built_layer.py .aws-sam/build
 """
@@ -10,6 +12,19 @@ import sys
 from pathlib import Path
 
 CPYTHON_313_MAGIC = b"\xf3\r\r\n"  # importlib.util.MAGIC_NUMBER of CPython 3.13
+MAX_UNZIPPED_BYTES = 55_000_000
+
+
+def unwanted(layer: Path) -> list[str]:
+    found = [f"{path} should not ship" for path in (layer / "bin",) if path.exists()]
+    found += [f"{path} (a test suite) should not ship" for path in layer.rglob("tests") if path.is_dir()]
+    found += [f"{path} (a test module) should not ship" for path in layer.rglob("_testcapi*")]
+    size = sum(p.stat().st_size for p in layer.rglob("*") if p.is_file())
+    if size > MAX_UNZIPPED_BYTES:
+        found.append(
+            f"the layer is {size / 1e6:.1f} MB unzipped; the budget is {MAX_UNZIPPED_BYTES / 1e6:.0f} MB"
+        )
+    return found
 
 
 def missing_bytecode(package: Path) -> list[str]:
@@ -29,7 +44,7 @@ def main(build_dir: str) -> int:
     if not (package / "__init__.py").is_file():
         print(f"FAIL: {package} is missing from the built layer")
         return 1
-    problems = missing_bytecode(package) + missing_bytecode(layer / "pydantic")
+    problems = missing_bytecode(package) + missing_bytecode(layer / "pydantic") + unwanted(layer)
     for problem in problems:
         print(f"FAIL: {problem}")
     if sys.version_info[:2] == (3, 13):
@@ -37,7 +52,11 @@ def main(build_dir: str) -> int:
     if problems:
         return 1
     modules = len(list(package.rglob("*.py")))
-    print(f"OK: built layer holds creator_sync ({modules} modules) with CPython 3.13 bytecode")
+    size = sum(p.stat().st_size for p in layer.rglob("*") if p.is_file())
+    print(
+        f"OK: built layer holds creator_sync ({modules} modules) with CPython 3.13 bytecode,"
+        f" nothing else it never runs, {size / 1e6:.1f} MB unzipped"
+    )
     return 0
 
 

@@ -12,6 +12,22 @@ from benchmarks.cold_start import FUNCTIONS, LAMBDA_ENV
 from benchmarks.layers import WORK, build_layer, build_runtime, python313
 from devstack.database import REPO_ROOT
 
+# What the functions import only when first used: build every collaborator, verify an ES256 token,
+# validate a time zone, make the Apify client (its native HTTP layer), the SQS client.
+LAZY_PATHS = """
+import os
+os.environ.update(CREATOR_SYNC_LOCAL="1", APIFY_TOKEN="t", SUPABASE_SERVICE_ROLE_KEY="k")
+from creator_sync import api_wiring, service_wiring, queue
+api_wiring.token_verifier(); api_wiring.profile_service(); queue._sqs_client(3.0)
+service_wiring.scrape_batch(); service_wiring.reconciler()
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+key = ec.generate_private_key(ec.SECP256R1())
+jwt.decode(jwt.encode({"a": 1}, key, algorithm="ES256"), key.public_key(), algorithms=["ES256"])
+from creator_sync.models import ProfilePatch
+ProfilePatch.model_validate({"timezone": "Europe/Paris"})
+"""
+
 
 def main() -> int:
     layer = build_layer(WORK / "check-layer")
@@ -19,7 +35,8 @@ def main() -> int:
     failures = 0
     for name, folder in FUNCTIONS.items():
         paths = [str(REPO_ROOT / "functions" / folder), str(layer), str(runtime)]
-        code = f"import sys; sys.path[:0] = {paths!r}\nimport app; assert callable(app.lambda_handler)"
+        code = f"import sys; sys.path[:0] = {paths!r}\nimport app; assert callable(app.lambda_handler)\n"
+        code += LAZY_PATHS
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")} | LAMBDA_ENV
         done = subprocess.run(
             [python313(), "-I", "-c", code], env=env, capture_output=True, text=True, cwd="/", check=False
