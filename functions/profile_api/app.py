@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from creator_sync import time_budget
+from creator_sync import snapstart, time_budget
 from creator_sync.api_wiring import api_settings, authenticate, profile_service
 from creator_sync.http_api import (
     JSON,
@@ -85,6 +85,14 @@ def openapi_json() -> str:
     ).model_dump(mode="json", by_alias=True, exclude_none=True)
     document["paths"][OPENAPI_PATH]["get"]["security"] = []  # public: Powertools drops an empty list
     return json.dumps(without_unused_validation_schema(document))
+
+
+def _prime_for_snapshot() -> None:
+    snapstart.prime_api()
+    openapi_json()
+
+
+snapstart.register(before_snapshot=_prime_for_snapshot, after_restore=snapstart.renew_after_restore)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

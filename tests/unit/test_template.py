@@ -149,3 +149,11 @@ def test_no_parameter_holds_a_secret_value() -> None:
         if "Secret" in name or "Token" in name:
             assert name.endswith("SecretName"), name
     assert TEMPLATE["Parameters"]["SupabaseAnonKey"]["NoEcho"] is True
+
+
+def test_snapstart_is_an_opt_in_parameter_on_the_api_behind_its_alias() -> None:
+    assert TEMPLATE["Parameters"]["EnableSnapStart"]["Default"] == "false"
+    api = props("ProfileApiFunction")
+    assert api["AutoPublishAlias"] == "live"  # SAM routes the HttpApi event to the alias
+    assert api["SnapStart"] == {"ApplyOn": {"Fn::If": ["SnapStartOn", "PublishedVersions", "None"]}}
+    assert TEMPLATE["Conditions"]["SnapStartOn"] == {"Fn::Equals": [{"Ref": "EnableSnapStart"}, "true"]}
