@@ -8,7 +8,6 @@ from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -76,6 +75,9 @@ def openapi_document() -> Response[str]:
 
 @cache
 def openapi_json() -> str:
+    # Imported here, not at module level: only this route needs the OpenAPI models.
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
     document = app.get_openapi_schema(
         title="creator-sync profile API",
         version="1.0.0",

@@ -36,6 +36,7 @@ def token_verifier() -> TokenVerifier:
         algorithms=list(settings.jwt_algorithms),
         hs256_secret=secret,
         leeway_seconds=settings.jwt_leeway_seconds,
+        http_client=shared_http_client(settings.postgrest_timeout_seconds),
     )
 
 

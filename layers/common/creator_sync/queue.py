@@ -46,6 +46,9 @@ def _sqs_client(timeout_seconds: float) -> SQSClient:
     import boto3
     from botocore.config import Config
 
+    from creator_sync.observability import trace_botocore
+
+    trace_botocore()
     # One budget for the whole send (DESIGN §3): connect + read of a single attempt, no retries,
     # at most `timeout_seconds` (3 s). A send that fails is the reconciler's to deliver.
     config = Config(

@@ -19,6 +19,10 @@ def read_secret(*, name: str, local_value: str, local: bool, what: str) -> str:
         raise ConfigError(f"invalid configuration: no secret name configured for {what}")
     from aws_lambda_powertools.utilities import parameters
 
+    from creator_sync.observability import trace_botocore
+
+    trace_botocore()
+
     value = parameters.get_secret(name, max_age=SECRET_MAX_AGE_SECONDS)
     if not isinstance(value, str) or not value:
         raise ConfigError(f"invalid configuration: secret {name!r} ({what}) is empty or not a string")
