@@ -113,7 +113,9 @@ def lambda_environment(xray_address: str, code: Path) -> dict[str, str]:
     }
 
 
-def sample(code: Path, layer: Path, runtime: Path, env: dict[str, str], event: dict[str, Any]) -> dict[str, float]:
+def sample(
+    code: Path, layer: Path, runtime: Path, env: dict[str, str], event: dict[str, Any]
+) -> dict[str, float]:
     script = SAMPLE.format(paths=[str(code), str(layer), str(runtime)], event=json.dumps(event))
     done = subprocess.run(
         [python313(), "-I", "-c", script], env=env, capture_output=True, text=True, cwd="/", check=False
@@ -177,7 +179,10 @@ def summarize(samples: dict[str, list[dict[str, float]]]) -> dict[str, Any]:
         "ours_first_request_ms": round(statistics.median(s["first_request_ms"] for s in ours), 1),
         "naive_first_request_ms": round(statistics.median(s["first_request_ms"] for s in naive), 1),
         "ratio_first_request": round(
-            statistics.median(o["first_request_ms"] / n["first_request_ms"] for o, n in zip(ours, naive, strict=True)), 3
+            statistics.median(
+                o["first_request_ms"] / n["first_request_ms"] for o, n in zip(ours, naive, strict=True)
+            ),
+            3,
         ),
         "ours_import_ms": round(statistics.median(s["import_ms"] for s in ours), 1),
         "naive_import_ms": round(statistics.median(s["import_ms"] for s in naive), 1),

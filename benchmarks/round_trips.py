@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -30,15 +29,17 @@ def measure() -> list[dict[str, Any]]:
     try:
         with running_supabase(database) as supabase, ExitStack() as stack:
             queues = create_queues(endpoint, visibility_timeout=30, prefix="bench")
-            sends: Counter[str] = Counter()
             stack.enter_context(patched_environ(function_env("ProfileApiFunction", supabase, queues)))
             new_container()
             api = ApiClient(load_handler(function_spec("ProfileApiFunction")))
-            from creator_sync.queue import _sqs_client
+            sqs = queues.client()
 
-            _sqs_client(3.0).meta.events.register(
-                "before-call.sqs.SendMessage", lambda **_: sends.update(["send"])
-            )
+            def queued() -> int:
+                attributes = sqs.get_queue_attributes(
+                    QueueUrl=queues.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+                )["Attributes"]
+                return int(attributes["ApproximateNumberOfMessages"])
+
             user = str(uuid.uuid4())
             create_user(database.url, user)
             token = supabase.keys.user_token(user)
@@ -46,14 +47,14 @@ def measure() -> list[dict[str, Any]]:
             def count(
                 label: str, method: str, path: str, body: Any, expected_db: int, expected_sqs: int
             ) -> None:
-                db_before, sqs_before = sum(supabase.postgrest.calls.values()), sends["send"]
+                db_before, sqs_before = sum(supabase.postgrest.calls.values()), queued()
                 status = api.request(method, path, token=token, json_body=body).status
                 rows.append(
                     {
                         "case": label,
                         "status": status,
                         "db_calls": sum(supabase.postgrest.calls.values()) - db_before,
-                        "sqs_sends": sends["send"] - sqs_before,
+                        "sqs_sends": queued() - sqs_before,
                         "expected": f"{expected_db} db + {expected_sqs} sqs",
                     }
                 )

@@ -17,8 +17,8 @@ from devstack.database import REPO_ROOT
 LAZY_PATHS = """
 import os
 os.environ.update(CREATOR_SYNC_LOCAL="1", APIFY_TOKEN="t", SUPABASE_SERVICE_ROLE_KEY="k")
-from creator_sync import api_wiring, service_wiring, queue
-api_wiring.token_verifier(); api_wiring.profile_service(); queue._sqs_client(3.0)
+from creator_sync import api_wiring, service_wiring
+api_wiring.token_verifier(); api_wiring.profile_service()
 service_wiring.scrape_batch(); service_wiring.reconciler()
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec

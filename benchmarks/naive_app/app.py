@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.exceptions import UnauthorizedError
 from pydantic import BaseModel
+
 from supabase import create_client
 
 logger = Logger()
@@ -35,7 +36,9 @@ def user_token() -> str:
     token = header.removeprefix("Bearer ").strip()
     try:
         key = jwks.get_signing_key_from_jwt(token)
-        jwt.decode(token, key, algorithms=["ES256"], audience="authenticated", issuer=f"{SUPABASE_URL}/auth/v1")
+        jwt.decode(
+            token, key, algorithms=["ES256"], audience="authenticated", issuer=f"{SUPABASE_URL}/auth/v1"
+        )
     except jwt.PyJWTError as exc:
         raise UnauthorizedError(str(exc)) from exc
     return token
@@ -45,17 +48,20 @@ def user_token() -> str:
 @tracer.capture_method
 def get_profile() -> dict[str, Any]:
     supabase.postgrest.auth(user_token())
-    return dict(supabase.rpc("get_profile", {}).execute().data)
+    data: Any = supabase.rpc("get_profile", {}).execute().data
+    return dict(data)
 
 
 @app.patch("/profile")
 @tracer.capture_method
 def patch_profile(patch: Patch) -> dict[str, Any]:
     supabase.postgrest.auth(user_token())
-    data = supabase.rpc(
-        "update_profile",
-        {"p_settings": {}, "p_set_handle": patch.tiktok_handle is not None, "p_handle": patch.tiktok_handle},
-    ).execute().data
+    arguments = {
+        "p_settings": {},
+        "p_set_handle": patch.tiktok_handle is not None,
+        "p_handle": patch.tiktok_handle,
+    }
+    data: Any = supabase.rpc("update_profile", arguments).execute().data
     if data.get("scrape"):
         sqs.send_message(QueueUrl=os.environ["SCRAPE_QUEUE_URL"], MessageBody=str(data["scrape"]))
         metrics.add_metric(name="ScrapeRequested", unit="Count", value=1)

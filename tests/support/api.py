@@ -62,7 +62,7 @@ class ApiClient:
 
 def new_container() -> None:
     """Forget every per-container cache, as a cold start would (tests change the environment)."""
-    from creator_sync import api_wiring, db, queue, service_wiring
+    from creator_sync import api_wiring, db, service_wiring, sqs_http
 
     for cached in (
         api_wiring.api_settings,
@@ -73,6 +73,6 @@ def new_container() -> None:
         service_wiring.reconciler_settings,
         service_wiring.reconciler,
         db.shared_http_client,
-        queue._sqs_client,
+        sqs_http.environment_credentials,
     ):
         cached.cache_clear()

@@ -50,5 +50,9 @@ def profile_service() -> ProfileService:
     store = PostgrestProfileStore(
         settings.rest_url, settings.supabase_anon_key, shared_http_client(settings.postgrest_timeout_seconds)
     )
-    publisher = ScrapePublisher(settings.scrape_queue_url, timeout_seconds=settings.sqs_timeout_seconds)
+    publisher = ScrapePublisher(
+        settings.scrape_queue_url,
+        shared_http_client(settings.postgrest_timeout_seconds),
+        timeout_seconds=settings.sqs_timeout_seconds,
+    )
     return ProfileService(store, publisher)

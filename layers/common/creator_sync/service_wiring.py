@@ -84,7 +84,11 @@ def reconciler() -> Reconciler:
     settings = reconciler_settings()
     return Reconciler(
         _scrape_store(settings),
-        ScrapePublisher(settings.scrape_queue_url, timeout_seconds=settings.sqs_timeout_seconds),
+        ScrapePublisher(
+            settings.scrape_queue_url,
+            shared_http_client(settings.postgrest_timeout_seconds),
+            timeout_seconds=settings.sqs_timeout_seconds,
+        ),
         policy=RefreshPolicy(
             lost_after_seconds=settings.lost_after_seconds,
             refresh_after_seconds=settings.refresh_after_seconds,

@@ -5,7 +5,8 @@ restores copies of it for cold starts. So: before the snapshot, prime everything
 that is the same for every user (settings validated, the token verifier, the PostgREST store, the
 SQS client, the OpenAPI document), and after each restore renew what must not be shared between
 restored copies: network connection pools (the snapshot's sockets are dead or, worse, shared), the
-JWKS cache's age (the snapshot may be days old), and the random seed.
+JWKS cache's age (the snapshot may be days old), the AWS credentials read from the environment
+(Lambda sets new ones on restore), and the random seed.
 
 The hooks come from `snapshot_restore_py`, which only Lambda's SnapStart runtime provides: it is
 imported only where present, so nothing changes anywhere else.
@@ -31,24 +32,25 @@ def register(before_snapshot: Hook, after_restore: Hook) -> bool:
 
 
 def prime_api() -> None:
-    """Everything the first request would build, and nothing user-specific."""
-    from creator_sync import api_wiring, queue
+    """Everything the first request would build, and nothing user-specific (the SQS sender needs
+    nothing but the shared pool and the environment's credentials)."""
+    from creator_sync import api_wiring
 
-    settings = api_wiring.api_settings()
+    api_wiring.api_settings()
     api_wiring.token_verifier()
     api_wiring.profile_service()
-    queue._sqs_client(settings.sqs_timeout_seconds)
 
 
 def renew_after_restore() -> None:
     """Per restored copy: fresh connection pools, a JWKS cache that starts empty, a new seed."""
-    from creator_sync import api_wiring, db, queue
+    from creator_sync import api_wiring, db, sqs_http
 
     settings = api_wiring.api_settings()
     if db.shared_http_client.cache_info().currsize:
         db.shared_http_client(settings.postgrest_timeout_seconds).close()
     db.shared_http_client.cache_clear()
-    queue._sqs_client.cache_clear()
+    # Lambda hands a restored copy fresh credentials in its environment.
+    sqs_http.environment_credentials.cache_clear()
     # The verifier and the store hold the snapshot's JWKS and pool: rebuild them on the new pool.
     api_wiring.token_verifier.cache_clear()
     api_wiring.profile_service.cache_clear()

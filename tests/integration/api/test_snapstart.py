@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from creator_sync import api_wiring, db, queue
+from creator_sync import api_wiring, db, sqs_http
 
 from devstack.lambda_context import new_context
 from tests.integration.conftest import MakeApi
@@ -56,11 +56,10 @@ def test_the_snapshot_holds_primed_clients_and_a_restore_renews_them(
     assert api_wiring.api_settings.cache_info().currsize == 1
     assert api_wiring.token_verifier.cache_info().currsize == 1
     assert api_wiring.profile_service.cache_info().currsize == 1
-    assert queue._sqs_client.cache_info().currsize == 1
     timeout = api_wiring.api_settings().postgrest_timeout_seconds
     snapshot_pool = db.shared_http_client(timeout)
     snapshot_verifier = api_wiring.token_verifier()
-    snapshot_sqs = queue._sqs_client(api_wiring.api_settings().sqs_timeout_seconds)
+    snapshot_credentials = sqs_http.environment_credentials()
     # and nothing user-specific was touched (no request has been made)
     assert api.sent == []
     # When a copy is restored
@@ -72,7 +71,8 @@ def test_the_snapshot_holds_primed_clients_and_a_restore_renews_them(
     assert snapshot_pool.is_closed
     assert db.shared_http_client(timeout) is not snapshot_pool
     assert api_wiring.token_verifier() is not snapshot_verifier
-    assert queue._sqs_client(api_wiring.api_settings().sqs_timeout_seconds) is not snapshot_sqs
+    assert sqs_http.environment_credentials.cache_info().currsize == 0  # read again after restore
+    assert sqs_http.environment_credentials() == snapshot_credentials
     assert random.random() != before
     # and serves requests
     assert api.request("GET", "/profile", token=token).status == 200
