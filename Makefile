@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/.tools/uv/bin:$(PATH)
 VENV := .venv
 SAM := .tools/sam/bin/sam
 
-.PHONY: help dev test bench bench-scale capacity openapi lint typecheck template build-check requirements check-layer-requirements pytest clean
+.PHONY: help dev test bench bench-cold bench-scale capacity openapi lint typecheck template build-check requirements check-layer-requirements pytest clean
 
 help:
 	@echo "make dev    run the local stack (PostgreSQL, PostgREST + JWKS, SQS, Apify stand-ins, API, worker)"
@@ -87,6 +87,10 @@ bench: $(VENV)/.synced
 # The API's OpenAPI document, committed for front ends (make test fails when it drifts).
 openapi: $(VENV)/.synced
 	PYTHONPATH=layers/common:functions $(VENV)/bin/python -m scripts.export_openapi
+
+# Cold start as Lambda pays it: init + first request, ours and the naive stack side by side.
+bench-cold: $(VENV)/.synced
+	$(VENV)/bin/python -m benchmarks.lambda_cold_start | tee benchmarks/cold_start.json
 
 # Scale benchmarks: RPCs at 1,000,000 rows and a 10,000-creator drain on the local stack (~15 min).
 bench-scale: $(VENV)/.synced

@@ -3,6 +3,7 @@ scrape request, latency and behaviour under load, and time from PATCH to `succee
 
 from __future__ import annotations
 
+import json
 import statistics
 import threading
 import time
@@ -104,7 +105,13 @@ def hostile_cost() -> dict[str, Any]:
             ]
             for i, h in enumerate(handles)
         }
-        httpx.post(f"{stack.control}/apify/items", json=poison, timeout=30).raise_for_status()
+        # ASCII-escaped JSON: the poison holds lone surrogates, which UTF-8 cannot carry raw
+        httpx.post(
+            f"{stack.control}/apify/items",
+            content=json.dumps(poison).encode(),
+            headers={"content-type": "application/json"},
+            timeout=30,
+        ).raise_for_status()
         before = len(apify_runs(stack))
         clients = [api_client(stack, t) for t in tokens(stack, 100)]
         with ThreadPoolExecutor(max_workers=10) as pool:

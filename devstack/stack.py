@@ -203,7 +203,9 @@ class Stack:
             prepare_demo_user(self.database.url)
         if self.pieces["sqs"] == "stand-in":
             self._moto, sqs_endpoint = start_moto(self.port_map["sqs"])
-            self.queues = create_queues(sqs_endpoint, visibility_timeout=LOCAL_VISIBILITY_TIMEOUT)
+            # DEVSTACK_SET_SCRAPE_VISIBILITY_TIMEOUT_SECONDS moves it (and the reconciler's rule with it)
+            visibility = int(local_tuning()["SCRAPE_VISIBILITY_TIMEOUT_SECONDS"])
+            self.queues = create_queues(sqs_endpoint, visibility_timeout=visibility)
             queue_url, endpoint = self.queues.queue_url, sqs_endpoint
         else:
             queue_url, endpoint = self.env["SCRAPE_QUEUE_URL"], None
@@ -237,7 +239,13 @@ class Stack:
         )
 
     def _start_functions(self, endpoints: Endpoints) -> None:
-        for logical_id, size in POOL_SIZES.items():
+        # The worker follows WorkerMaxConcurrency (DEVSTACK_SET_WORKER_MAX_CONCURRENCY moves it).
+        sizes = POOL_SIZES | {
+            "ScrapeWorkerFunction": int(
+                local_tuning().get("WORKER_MAX_CONCURRENCY", POOL_SIZES["ScrapeWorkerFunction"])
+            )
+        }
+        for logical_id, size in sizes.items():
             env = local_function_env(logical_id, endpoints)
             timeout = function_spec(logical_id).timeout_seconds
             self.pools[logical_id] = RuntimePool(
@@ -251,14 +259,16 @@ class Stack:
         )
         client = sqs_client(endpoints.sqs_endpoint) if endpoints.sqs_endpoint else _real_sqs_client()
         worker = self.pools["ScrapeWorkerFunction"]
-        for _ in range(POOL_SIZES["ScrapeWorkerFunction"]):  # the event source's MaximumConcurrency
+        for _ in range(sizes["ScrapeWorkerFunction"]):  # the event source's MaximumConcurrency
             self.pollers.append(
                 SqsEventSource(
                     client,
                     endpoints.queue_url,
                     worker.invoke,
-                    batch_size=10,
-                    batching_window_seconds=LOCAL_BATCH_WINDOW,
+                    batch_size=int(local_tuning().get("SCRAPE_BATCH_SIZE", "10")),  # HandlesPerRun
+                    batching_window_seconds=float(
+                        os.environ.get("DEVSTACK_BATCH_WINDOW_SECONDS", LOCAL_BATCH_WINDOW)
+                    ),
                 ).start()
             )
         threading.Thread(target=self._reconcile_timer, name="reconciler-timer", daemon=True).start()
