@@ -25,7 +25,7 @@ def botocore_signature(token: str | None) -> str:
     )
     auth = SigV4Auth(BotoCredentials("AKIDEXAMPLE", "secret/key+example", token), "sqs", "eu-west-1")
     request.context["timestamp"] = NOW.strftime("%Y%m%dT%H%M%SZ")
-    auth._modify_request_before_signing(request)
+    auth._modify_request_before_signing(request)  # type: ignore[attr-defined]
     canonical = auth.canonical_request(request)
     return str(auth.signature(auth.string_to_sign(request, canonical), request))
 
