@@ -14,4 +14,6 @@ from creator_sync.service_wiring import reconciler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     correlation_id = f"reconcile-{event.get('id') or context.aws_request_id}"
     logger.set_correlation_id(correlation_id)
-    return asdict(reconciler().run(correlation_id))
+    return asdict(
+        reconciler().run(correlation_id, seconds_left=lambda: context.get_remaining_time_in_millis() / 1000)
+    )
