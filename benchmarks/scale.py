@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import statistics
 import time
 from typing import Any
@@ -286,7 +287,8 @@ def main() -> None:
     if "million" in parts:
         print(json.dumps({"at_a_million": at_a_million()}, indent=2), flush=True)
     if "drain" in parts:
-        for concurrency in (1, 2):
+        concurrencies = [int(c) for c in os.environ.get("DRAIN_CONCURRENCY", "1,2").split(",")]
+        for concurrency in concurrencies:
             print(json.dumps({"drain": drain(concurrency=concurrency)}, indent=2), flush=True)
 
 
