@@ -49,7 +49,10 @@ class ApiClient:
             body = json.dumps(json_body)
             all_headers["content-type"] = "application/json"
         all_headers |= headers or {}
-        event = http_event(method, path, headers=all_headers, body=body)
+        return self.send(http_event(method, path, headers=all_headers, body=body))
+
+    def send(self, event: dict[str, Any]) -> ApiReply:
+        """An event exactly as given (raw paths, base64 bodies, repeated headers)."""
         self.sent.append(event)
         result = self.handler(event, new_context(function_spec("ProfileApiFunction")))
         return ApiReply(

@@ -10,19 +10,11 @@ from typing import Any
 import pytest
 
 from devstack.api_gateway import http_event
-from devstack.lambda_context import new_context
-from devstack.template import function_spec
 from tests.support.api import ApiClient, ApiReply
 
 
 def send_event(api: ApiClient, event: dict[str, Any]) -> ApiReply:
-    result = api.handler(event, new_context(function_spec("ProfileApiFunction")))
-    return ApiReply(
-        status=result["statusCode"],
-        headers=result.get("headers") or {},
-        text=result.get("body") or "",
-        request_id=event["requestContext"]["requestId"],
-    )
+    return api.send(event)
 
 
 def raw_request(
