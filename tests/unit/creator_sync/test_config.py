@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from creator_sync.config import ApiSettings, ConfigError, WorkerSettings
+from creator_sync.config import ApiSettings, ConfigError, ReconcilerSettings, WorkerSettings
 
 API_ENV = {
     "SUPABASE_URL": "https://abcd.supabase.co",
@@ -53,3 +53,41 @@ def test_secrets_never_appear_in_a_repr() -> None:
     assert "service-secret" not in repr(settings)
     assert "apify-secret" not in repr(settings)
     assert "anon-key-value" not in repr(api)
+
+
+BASE = {"SUPABASE_URL": "https://p.supabase.co", "SCRAPE_QUEUE_URL": "https://q"}
+
+
+def test_lost_after_shorter_than_what_sqs_may_still_deliver_fails_the_cold_start() -> None:
+    env = BASE | {
+        "LOST_AFTER_SECONDS": "3000",
+        "SCRAPE_VISIBILITY_TIMEOUT_SECONDS": "720",
+        "SCRAPE_MAX_RECEIVES": "5",
+    }
+    with pytest.raises(ConfigError, match=r"LOST_AFTER_SECONDS \(3000\) must be at least .* \(3600\)"):
+        ReconcilerSettings.from_env(env)
+
+
+def test_lost_after_shorter_than_one_runs_drain_fails_the_cold_start() -> None:
+    env = BASE | {"LOST_AFTER_SECONDS": "3600", "RECONCILE_LIMIT": "10000", "WORKER_MAX_CONCURRENCY": "2"}
+    with pytest.raises(ConfigError, match="drain"):
+        ReconcilerSettings.from_env(env)
+
+
+def test_a_batch_whose_run_cannot_fit_the_worker_timeout_fails_the_cold_start() -> None:
+    env = {
+        "SUPABASE_URL": "https://p.supabase.co",
+        "SCRAPE_BATCH_SIZE": "100",
+        "WORKER_TIMEOUT_SECONDS": "120",
+    }
+    with pytest.raises(ConfigError, match="WORKER_TIMEOUT_SECONDS"):
+        WorkerSettings.from_env(env)
+    assert WorkerSettings.from_env(env | {"WORKER_TIMEOUT_SECONDS": "300"}).scrape_batch_size == 100
+
+
+def test_make_capacity_exits_1_and_names_the_broken_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    from scripts.capacity import main
+
+    assert main(["--creators", "1000", "--param", "LostAfterSeconds=600"]) == 1
+    assert "RULE BROKEN: LostAfterSeconds (600)" in capsys.readouterr().out
+    assert main(["--creators", "1000"]) == 0
