@@ -22,6 +22,19 @@ def start_test_database() -> Database:
     return start_database(Path(tempfile.mkdtemp(prefix="creator-sync-pg-")) / "pgdata", delete_on_stop=True)
 
 
+@contextmanager
+def scratch_database(database: Database, prefix: str) -> Iterator[str]:
+    """A new, empty database in the session's server (for schemas in a past state); dropped after."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(database.url, autocommit=True) as conn:
+        conn.execute(f"create database {name}")
+    try:
+        yield database.url.replace("/postgres?", f"/{name}?", 1)
+    finally:
+        with psycopg.connect(database.url, autocommit=True) as conn:
+            conn.execute(f"drop database {name} with (force)")
+
+
 def reset(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("truncate auth.users cascade")

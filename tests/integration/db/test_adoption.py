@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from devstack.database import REPO_ROOT, Database, apply_schema, as_role
-from tests.support.postgres import admin_rows
+from tests.support.postgres import admin_rows, scratch_database
 
 ADOPT = REPO_ROOT / "supabase" / "adopt" / "before_first_push.sql"
 
@@ -33,18 +33,11 @@ create view public.prediction_input as select user_id, tiktok_followers from pub
 
 @pytest.fixture
 def old_app(database: Database) -> Iterator[str]:
-    name = f"adopt_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(database.url, autocommit=True) as conn:
-        conn.execute(f"create database {name}")
-    url = database.url.replace("/postgres?", f"/{name}?", 1)
-    try:
+    with scratch_database(database, "adopt") as url:
         apply_schema(url, until="0")  # Supabase's roles and auth schema, none of our migrations
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(OLD_APP_SCHEMA)
         yield url
-    finally:
-        with psycopg.connect(database.url, autocommit=True) as conn:
-            conn.execute(f"drop database {name} with (force)")
 
 
 def run_script(url: str, path: Path) -> None:

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from devstack.database import Database, apply_schema, as_role, migration_files
-from tests.support.postgres import admin_rows
+from tests.support.postgres import admin_rows, scratch_database
 
 FIRST_RELEASE = "20261124000200_rpc.sql"
 
@@ -20,17 +20,10 @@ FIRST_RELEASE = "20261124000200_rpc.sql"
 @pytest.fixture
 def old_database(database: Database) -> Iterator[str]:
     """A new database in the session's server, migrated only as far as the first release."""
-    name = f"upgrade_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(database.url, autocommit=True) as conn:
-        conn.execute(f"create database {name}")
-    url = database.url.replace("/postgres?", f"/{name}?", 1)
-    try:
+    with scratch_database(database, "upgrade") as url:
         applied = apply_schema(url, until=FIRST_RELEASE)
         assert applied[-1] == FIRST_RELEASE
         yield url
-    finally:
-        with psycopg.connect(database.url, autocommit=True) as conn:
-            conn.execute(f"drop database {name} with (force)")
 
 
 def as_user(conn: psycopg.Connection[tuple[object, ...]], user_id: str, sql: str, *args: object) -> object:
