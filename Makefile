@@ -44,14 +44,10 @@ typecheck: $(VENV)/.synced
 	$(VENV)/bin/mypy layers/common/creator_sync functions devstack tests scripts benchmarks
 
 # The layer ships what the functions import. Left out (docs/decisions.md): boto3/botocore/s3transfer,
-# which the python3.13 Lambda runtime provides, and the parts of `supabase` the functions never
-# import (they use its `postgrest` client): supabase, auth, functions, storage, realtime, websockets;
-# and what no function ever imports (scripts/check_layer_imports.py exercises every path that
-# imports lazily): dnspython, email-validator, pycparser; and HTTP/2 (h2, hpack, hyperframe): every
-# httpx client here speaks HTTP/1.1, and httpcore imports h2 whenever it is installed (~25 ms of
-# every cold start).
-LAYER_EXCLUDES := boto3 botocore s3transfer supabase supabase-auth supabase-functions storage3 realtime websockets \
-	dnspython email-validator pycparser h2 hpack hyperframe
+# which the python3.13 Lambda runtime provides; and what no function ever imports
+# (scripts/check_layer_imports.py exercises every path that imports lazily): dnspython,
+# email-validator, pycparser.
+LAYER_EXCLUDES := boto3 botocore s3transfer dnspython email-validator pycparser
 EXPORT := $(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-header --format requirements-txt \
 	$(foreach p,$(LAYER_EXCLUDES),--no-emit-package $(p))
 

@@ -1,7 +1,7 @@
 """Layer copies for the benchmarks, built for this machine's architecture (the deployed layer is
 arm64 and cannot be imported here): the real layer (`layers/common/Makefile`, byte-compiled), the
-same without bytecode, and the naive full dependency set (everything in uv.lock's runtime group,
-boto3 and all of supabase included) for the side-by-side comparison."""
+same without bytecode, and the naive full dependency set (uv.lock's runtime dependencies plus the
+`naive` group: boto3 and all of supabase included) for the side-by-side comparison."""
 
 from __future__ import annotations
 
@@ -53,8 +53,9 @@ def _fresh(out: Path) -> Path:
     return out
 
 
-def _locked_requirements(out: Path, only: list[str] | None = None) -> Path:
-    """The lock's runtime requirements (all of them, or only the named packages) as a file."""
+def _locked_requirements(out: Path, only: list[str] | None = None, groups: tuple[str, ...] = ()) -> Path:
+    """The lock's runtime requirements (all of them, or only the named packages) and those of the
+    named dependency groups, as a file."""
     exported = subprocess.run(
         [
             uv(),
@@ -66,6 +67,7 @@ def _locked_requirements(out: Path, only: list[str] | None = None) -> Path:
             "--no-header",
             "--format",
             "requirements-txt",
+            *(arg for group in groups for arg in ("--group", group)),
         ],
         cwd=REPO_ROOT,
         check=True,
@@ -121,9 +123,10 @@ def _install_compiled(requirements: Path, target: Path) -> Path:
 
 
 def build_naive(out: Path) -> Path:
-    """Every runtime dependency of the lock (supabase and boto3 whole), byte-compiled like ours."""
+    """Every runtime dependency of the lock and the naive stack's own (supabase and boto3 whole),
+    byte-compiled like ours."""
     out = _fresh(out)
-    return _install_compiled(_locked_requirements(out), out / "python")
+    return _install_compiled(_locked_requirements(out, groups=("naive",)), out / "python")
 
 
 # What the python3.13 Lambda runtime provides at /var/runtime, after the layer on sys.path.

@@ -27,7 +27,8 @@ def generated_document() -> dict[str, object]:
     from devstack.lambda_context import load_module
     from devstack.template import function_spec
 
-    document: dict[str, object] = json.loads(load_module(function_spec("ProfileApiFunction")).openapi_json())
+    served = load_module(function_spec("ProfileApiFunction")).openapi_json()
+    document: dict[str, object] = json.loads(json.dumps(served))  # a copy: the function caches it
     return document
 
 

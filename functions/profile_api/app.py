@@ -1,34 +1,24 @@
 """ProfileApiFunction: routes -> creator_sync.profiles. Parse, call the use case, shape the reply.
 
-No `from __future__ import annotations` here: Powertools reads the route annotations at runtime.
+No `from __future__ import annotations` here: the route table reads the body model from the
+handlers' annotations, and so does Powertools when it generates the OpenAPI document.
 """
 
-import json
 from functools import cache
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from creator_sync import snapstart, time_budget
 from creator_sync.api_wiring import api_settings, authenticate, profile_service
-from creator_sync.http_api import (
-    JSON,
-    ProfileApiResolver,
-    documented_responses,
-    last_resort_answer,
-    without_unused_validation_schema,
-)
+from creator_sync.http_api import ProfileApi, documented_responses, last_resort_answer
 from creator_sync.models import Profile, ProfilePatch
 from creator_sync.observability import flush_metrics_if_any, logger, tracer
 
 OPENAPI_PATH = "/openapi.json"
 AUTHED_ERRORS = (401, 500, 503)
 
-app = ProfileApiResolver(
-    authenticate=authenticate, public_routes={("GET", OPENAPI_PATH)}, max_body_bytes=16 * 1024
-)
+app = ProfileApi(authenticate=authenticate, max_body_bytes=16 * 1024)
 
 
 @app.get(
@@ -49,7 +39,7 @@ def get_profile() -> Profile:
     ),
 )
 @tracer.capture_method
-def patch_profile(patch: Annotated[ProfilePatch, Body()]) -> Profile:
+def patch_profile(patch: ProfilePatch) -> Profile:
     return profile_service().update(app.current_user(), patch, app.request_id())
 
 
@@ -68,25 +58,22 @@ def refresh_profile() -> Profile:
     OPENAPI_PATH,
     summary="This document",
     responses=documented_responses((200, {"type": "object"}, "OpenAPI 3.1 document"), 500),
+    public=True,
 )
-def openapi_document() -> Response[str]:
-    return Response(status_code=200, content_type=JSON, body=openapi_json())
+def openapi_document() -> dict[str, Any]:
+    return openapi_json()
 
 
 @cache
-def openapi_json() -> str:
-    # Imported here, not at module level: only this route needs the OpenAPI models.
-    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+def openapi_json() -> dict[str, Any]:
+    from creator_sync.openapi_document import openapi_document as generate
 
-    document = app.get_openapi_schema(
+    return generate(
+        app,
         title="creator-sync profile API",
         version="1.0.0",
         description="A creator's settings and linked TikTok profile. Errors share one body: ErrorResponse.",
-        security_schemes={"supabase": HTTPBearer(bearerFormat="JWT")},
-        security=[{"supabase": []}],
-    ).model_dump(mode="json", by_alias=True, exclude_none=True)
-    document["paths"][OPENAPI_PATH]["get"]["security"] = []  # public: Powertools drops an empty list
-    return json.dumps(without_unused_validation_schema(document))
+    )
 
 
 def _prime_for_snapshot() -> None:
@@ -104,7 +91,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     api_settings()  # fail the cold start with a clear message when configuration is missing
     time_budget.start_request(context.get_remaining_time_in_millis() / 1000)
     try:
-        return app.resolve(event, context)
+        return app.resolve(event)
     except Exception:  # [R2]: whatever slipped past the resolver still answers in the error shape
         logger.exception("unhandled error outside the routes")
         return last_resort_answer(event)

@@ -24,7 +24,8 @@ class ConfigError(RuntimeError):
 
 
 class _EnvModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Built on first use, like every model here (creator_sync.boundary).
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:

@@ -1,26 +1,28 @@
-"""PostgREST RPC calls through supabase's own `postgrest` client (not `supabase`, which imports
-realtime, storage, functions and auth at cold start).
+"""PostgREST RPC calls: `POST {rest}/rpc/<function>` with a JSON object of arguments, on the
+container's one httpx.Client.
 
-One httpx.Client per container is shared by every call; per-request PostgREST clients are cheap
-wrappers around it and are never closed (closing one would close the shared pool). A call that
-meets a stale pooled connection (the server closed it while the container was frozen) is retried
-once. Failures become the domain's errors: unreachable → Unavailable (503), token refused →
-Unauthorized, a rule the database enforces → ValidationFailed, anything else → InternalError.
+An RPC call is one POST and PostgREST's error body is four fields, so this module speaks the
+protocol itself rather than through `postgrest` (supabase-py's query builder): that package costs
+~20 ms of every cold start (asyncio, yarl and its async builders) for what is one request here.
+
+A call that meets a stale pooled connection (the server closed it while the container was frozen)
+is retried once. Failures become the domain's errors: unreachable → Unavailable (503), token
+refused → Unauthorized, a rule the database enforces → ValidationFailed, anything else →
+InternalError.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
 import httpx
-from postgrest import APIError, SyncPostgrestClient
+from pydantic import ValidationError
 
 from creator_sync import time_budget
+from creator_sync.boundary import BoundaryModel
 from creator_sync.errors import (
     ApiError,
     Conflict,
@@ -58,7 +60,11 @@ class Rpc:
 
     def __init__(self, rest_url: str, api_key: str, bearer: str, http_client: httpx.Client) -> None:
         self._http = http_client
-        self._headers = {"apikey": api_key, "Authorization": f"Bearer {bearer}"}
+        self._headers = {
+            "apikey": api_key,
+            "Authorization": f"Bearer {bearer}",
+            "Accept": "application/json",
+        }
         self._rest_url = rest_url
 
     def call(self, function: str, params: dict[str, Any]) -> Any:
@@ -67,14 +73,13 @@ class Rpc:
             if timeout is None:
                 raise Unavailable("the request ran out of time before the database answered")
             deadline = time.time() + timeout - DEADLINE_MARGIN_SECONDS
-            client = SyncPostgrestClient(
-                self._rest_url,
-                headers=self._headers | {DEADLINE_HEADER: f"{deadline:.3f}"},
-                http_client=self._http,
-            )
             try:
-                with _call_timeout(self._http, timeout):
-                    return client.rpc(function, params).execute().data
+                response = self._http.post(
+                    f"{self._rest_url}/rpc/{function}",
+                    json=params,
+                    headers=self._headers | {DEADLINE_HEADER: f"{deadline:.3f}"},
+                    timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
+                )
             except (httpx.RemoteProtocolError, httpx.WriteError, httpx.ConnectError):
                 # The request never reached a live server (a pooled connection the server closed,
                 # or a server restarting): once more on a fresh connection.
@@ -82,11 +87,13 @@ class Rpc:
                     logger.warning("database unreachable", extra={"rpc": function})
                     raise Unavailable("the database connection failed, try again shortly") from None
                 logger.info("retrying RPC on a fresh connection", extra={"rpc": function})
+                continue
             except (httpx.TimeoutException, httpx.TransportError):
                 logger.warning("database unreachable", extra={"rpc": function})
                 raise Unavailable("the database is unreachable, try again shortly") from None
-            except APIError as exc:
-                raise _domain_error(function, exc) from None
+            if response.is_success:
+                return _json_result(function, response)
+            raise _domain_error(function, PostgrestError.of(response))
         raise AssertionError("unreachable")
 
 
@@ -98,15 +105,41 @@ def _configured_timeout(http: httpx.Client) -> float:
     return float(http.timeout.read or 5.0)
 
 
-@contextmanager
-def _call_timeout(http: httpx.Client, seconds: float) -> Iterator[None]:
-    """The shared client's timeout for one call (Lambda runs one request at a time)."""
-    saved = http.timeout
-    http.timeout = httpx.Timeout(seconds, connect=min(seconds, 2.0))
+def _json_result(function: str, response: httpx.Response) -> Any:
+    """The function's result (None for a `void` function's empty answer)."""
+    if not response.content:
+        return None
     try:
-        yield
-    finally:
-        http.timeout = saved
+        return response.json()
+    except ValueError:
+        logger.error("PostgREST answered success without JSON", extra={"rpc": function})
+        raise InternalError("internal error") from None
+
+
+class PostgrestError(BoundaryModel):
+    """PostgREST's error body (or what stands for it when a proxy answered instead)."""
+
+    code: str | None = None
+    message: str | None = None
+    details: Any = None
+    hint: Any = None
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> PostgrestError:
+        try:
+            return cls.model_validate_json(response.content)
+        except ValidationError:
+            # Not PostgREST's JSON (a gateway's error page): PostgREST names the error in
+            # Proxy-Status when it can; otherwise the HTTP status stands for the code.
+            found = _PROXY_STATUS_ERROR.search(response.headers.get("proxy-status", ""))
+            return cls(
+                code=found.group(1) if found else str(response.status_code),
+                message=response.reason_phrase or f"HTTP {response.status_code}",
+                details=response.text[:500] or None,
+            )
+
+
+_PROXY_STATUS_ERROR = re.compile(r'(?i)\bpostgrest\b[^,]*;\s*error="?(\w+)')
 
 
 # SQLSTATEs of a database that is down, restarting, overloaded or gave up: the client may retry.
@@ -114,7 +147,7 @@ _UNAVAILABLE_CLASSES = ("08", "57P", "53")
 _UNAVAILABLE_SQLSTATES = frozenset({"40001", "40P01", "57014", "55P03"})
 
 
-def _domain_error(function: str, exc: APIError) -> ApiError:
+def _domain_error(function: str, exc: PostgrestError) -> ApiError:
     code = str(exc.code or "")
     if code in _AUTH_CODES:
         return Unauthorized("the database refused the access token")

@@ -14,8 +14,9 @@ from typing import Annotated
 from uuid import UUID
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 
+from creator_sync.boundary import BoundaryModel
 from creator_sync.handles import parse_handle
 
 
@@ -44,14 +45,14 @@ Niche = Annotated[
 PostingGoal = Annotated[int, Field(ge=0, le=50, description="Posts per week the creator aims for.")]
 
 
-class ScrapeState(BaseModel):
+class ScrapeState(BoundaryModel):
     status: Annotated[ScrapeStatus, Field(description="Where the latest scrape request stands.")]
     requested_at: Annotated[datetime | None, Field(description="When the latest scrape was requested.")]
     scraped_at: Annotated[datetime | None, Field(description="When a scrape last completed.")]
     error: Annotated[str | None, Field(description="Why the latest scrape did not succeed.")]
 
 
-class Creator(BaseModel):
+class Creator(BoundaryModel):
     tiktok_user_id: str | None
     display_name: str | None
     avatar_url: str | None
@@ -65,7 +66,7 @@ class Creator(BaseModel):
     scrape: ScrapeState
 
 
-class Profile(BaseModel):
+class Profile(BoundaryModel):
     """A user's settings and, when a handle is linked, what is known of that TikTok account."""
 
     user_id: UUID
@@ -83,7 +84,7 @@ def _zone_names() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-class ProfilePatch(BaseModel):
+class ProfilePatch(BoundaryModel):
     """Any subset of the fields; omitted fields are left alone, `tiktok_handle: null` unlinks."""
 
     model_config = ConfigDict(strict=True, extra="forbid")

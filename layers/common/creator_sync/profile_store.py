@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 import httpx
-from pydantic import BaseModel
 
 from creator_sync.auth import AuthenticatedUser
+from creator_sync.boundary import BoundaryModel
 from creator_sync.db import Rpc
 from creator_sync.models import Profile
 
 
-class ScrapeTicket(BaseModel):
+class ScrapeTicket(BoundaryModel):
     """What the database says must be scraped after a write."""
 
     user_id: str
@@ -21,12 +21,12 @@ class ScrapeTicket(BaseModel):
     generation: int
 
 
-class ProfileWrite(BaseModel):
+class ProfileWrite(BoundaryModel):
     profile: Profile
     scrape: ScrapeTicket | None
 
 
-class RefreshOutcome(BaseModel):
+class RefreshOutcome(BoundaryModel):
     """Exactly one of: a queued write, the seconds left in the cooldown, or no handle linked."""
 
     write: ProfileWrite | None = None

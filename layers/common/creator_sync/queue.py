@@ -11,16 +11,17 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from creator_sync import sqs_http
+from creator_sync.boundary import BoundaryModel
 from creator_sync.handles import HANDLE_PATTERN
 from creator_sync.observability import aws_subsegment
 
 ScrapeReason = Literal["handle_linked", "refresh", "reconcile", "scheduled"]
 
 
-class ScrapeRequested(BaseModel):
+class ScrapeRequested(BoundaryModel):
     """Version 1 of `creator_sync.scrape_requested`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

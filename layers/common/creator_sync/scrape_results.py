@@ -7,7 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from creator_sync.boundary import BoundaryModel
 
 
 class HandleStatus(StrEnum):
@@ -21,7 +23,7 @@ class HandleStatus(StrEnum):
 Count = Annotated[int, Field(ge=0)]
 
 
-class ScrapedProfile(BaseModel):
+class ScrapedProfile(BoundaryModel):
     """The columns of creator_profiles a successful scrape fills."""
 
     model_config = ConfigDict(frozen=True)

@@ -7,21 +7,22 @@ from typing import Literal, Protocol
 from uuid import UUID
 
 import httpx
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 
+from creator_sync.boundary import BoundaryModel
 from creator_sync.db import Rpc
 from creator_sync.scrape_results import RunRecord, ScrapedProfile
 
 ResultStatus = Literal["succeeded", "not_found", "private", "failed", "deferred"]
 
 
-class ScrapeTarget(BaseModel):
+class ScrapeTarget(BoundaryModel):
     user_id: UUID
     generation: int
     tiktok_handle: str
 
 
-class ScrapeTargets(BaseModel):
+class ScrapeTargets(BoundaryModel):
     """The requests that still want a run, those served from another user's fresh result, and
     what Apify has cost today (for the budget)."""
 
@@ -30,7 +31,7 @@ class ScrapeTargets(BaseModel):
     spent_today_usd: float
 
 
-class ScrapeResultRow(BaseModel):
+class ScrapeResultRow(BoundaryModel):
     """One outcome. `deferred` keeps the row queued for the reconciler: at `retry_at`, or after
     `retry_after_seconds` doubled per earlier deferral (at most `retry_max_seconds`)."""
 
@@ -44,14 +45,14 @@ class ScrapeResultRow(BaseModel):
     retry_max_seconds: int | None = None
 
 
-class AppliedResult(BaseModel):
+class AppliedResult(BoundaryModel):
     user_id: UUID
     generation: int
     applied: bool
     rejected: str | None = None
 
 
-class RefreshPolicy(BaseModel):
+class RefreshPolicy(BoundaryModel):
     """When the reconciler re-sends a scrape: lost after `lost_after_seconds` in `queued`; a
     succeeded profile after `refresh_after_seconds`, or `inactive_refresh_after_seconds` for users
     not seen for `inactive_after_days`."""
@@ -62,7 +63,7 @@ class RefreshPolicy(BaseModel):
     inactive_refresh_after_seconds: int
 
 
-class ReconcileClaim(BaseModel):
+class ReconcileClaim(BoundaryModel):
     user_id: UUID
     tiktok_handle: str
     generation: int

@@ -34,11 +34,12 @@ def register(before_snapshot: Hook, after_restore: Hook) -> bool:
 def prime_api() -> None:
     """Everything the first request would build, and nothing user-specific (the SQS sender needs
     nothing but the shared pool and the environment's credentials)."""
-    from creator_sync import api_wiring
+    from creator_sync import api_wiring, boundary
 
     api_wiring.api_settings()
     api_wiring.token_verifier()
     api_wiring.profile_service()
+    boundary.build_imported_models()
 
 
 def renew_after_restore() -> None:

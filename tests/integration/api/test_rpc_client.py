@@ -16,7 +16,7 @@ from creator_sync.errors import InternalError, Unauthorized, Unavailable, Valida
 
 class ScriptedServer:
     """Answers each connection per a script: "drop" closes it without a reply, "slow" never replies,
-    anything else is (status, body) sent as JSON."""
+    (status, body) sends the body as JSON, (status, headers, raw bytes) sends those as they are."""
 
     def __init__(self, script: list[object]) -> None:
         self.script = list(script)
@@ -25,12 +25,13 @@ class ScriptedServer:
         self.sock.listen()
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.requests = 0
+        self.received: list[bytes] = []
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
         while self.script:
             conn, _ = self.sock.accept()
-            _read_request(conn)  # all of it: closing on unread bytes would reset, not close
+            self.received.append(_read_request(conn))  # all of it: unread bytes would reset, not close
             self.requests += 1
             step = self.script.pop(0)
             if step == "drop":
@@ -41,22 +42,25 @@ class ScriptedServer:
                 conn.close()
                 continue
             assert isinstance(step, tuple)
-            status, body = step
-            payload = json.dumps(body).encode()
+            if len(step) == 2:
+                status, body = step
+                headers, payload = "Content-Type: application/json\r\n", json.dumps(body).encode()
+            else:
+                status, headers, payload = step
             conn.sendall(
-                f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+                f"HTTP/1.1 {status} X\r\n{headers}Content-Length: {len(payload)}\r\n"
                 f"Connection: close\r\n\r\n".encode()
                 + payload
             )
             conn.close()
 
 
-def _read_request(conn: socket.socket) -> None:
+def _read_request(conn: socket.socket) -> bytes:
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = conn.recv(65536)
         if not chunk:
-            return
+            return data
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     length = next(
@@ -70,8 +74,9 @@ def _read_request(conn: socket.socket) -> None:
     while len(body) < length:
         chunk = conn.recv(65536)
         if not chunk:
-            return
+            break
         body += chunk
+    return head + b"\r\n\r\n" + body
 
 
 @pytest.fixture
@@ -125,4 +130,41 @@ def test_postgrest_errors_become_api_errors(
 ) -> None:
     server = ScriptedServer([(status, {"code": code, "message": "m", "details": None, "hint": None})])
     with pytest.raises(error):
+        call(server, http)
+
+
+def test_the_call_is_one_post_of_the_arguments_as_the_user(http: httpx.Client) -> None:
+    server = ScriptedServer([(200, {"ok": True})])
+    Rpc(f"{server.url}/rest/v1", "anon-key", "user-token", http).call("update_profile", {"p_niche": "x"})
+    head, _, body = server.received[0].partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    assert lines[0] == "POST /rest/v1/rpc/update_profile HTTP/1.1"
+    assert (headers["apikey"], headers["authorization"]) == ("anon-key", "Bearer user-token")
+    assert headers["content-type"] == "application/json"
+    assert float(headers["x-creator-sync-deadline"]) > 0
+    assert json.loads(body) == {"p_niche": "x"}
+
+
+def test_a_void_function_answers_none(http: httpx.Client) -> None:
+    server = ScriptedServer([(204, "", b"")])
+    assert call(server, http) is None
+
+
+def test_a_success_that_is_not_json_is_an_internal_error(http: httpx.Client) -> None:
+    server = ScriptedServer([(200, "Content-Type: text/html\r\n", b"<html>ok</html>")])
+    with pytest.raises(InternalError):
+        call(server, http)
+
+
+def test_a_gateway_error_page_is_unavailable(http: httpx.Client) -> None:
+    server = ScriptedServer([(502, "Content-Type: text/html\r\n", b"<html>Bad Gateway</html>")])
+    with pytest.raises(Unavailable):
+        call(server, http)
+    assert server.requests == 1
+
+
+def test_a_proxy_status_names_the_error_when_the_body_cannot(http: httpx.Client) -> None:
+    server = ScriptedServer([(400, 'Proxy-Status: PostgREST; error="PGRST301"\r\n', b"")])
+    with pytest.raises(Unauthorized):
         call(server, http)

@@ -12,6 +12,7 @@ from types import ModuleType
 
 import pytest
 from creator_sync import api_wiring, db, sqs_http
+from creator_sync.boundary import build_imported_models
 
 from devstack.lambda_context import new_context
 from tests.integration.conftest import MakeApi
@@ -56,6 +57,7 @@ def test_the_snapshot_holds_primed_clients_and_a_restore_renews_them(
     assert api_wiring.api_settings.cache_info().currsize == 1
     assert api_wiring.token_verifier.cache_info().currsize == 1
     assert api_wiring.profile_service.cache_info().currsize == 1
+    assert build_imported_models() == []  # every model the function imported is built
     timeout = api_wiring.api_settings().postgrest_timeout_seconds
     snapshot_pool = db.shared_http_client(timeout)
     snapshot_verifier = api_wiring.token_verifier()

@@ -44,7 +44,7 @@ def fuzz_target(make_api: MakeApi, supabase: SupabaseStandIn, user: str) -> Iter
 # The document as the function generates it (the same one GET /openapi.json serves; a test in
 # test_openapi_document checks that route).
 schema = schemathesis.openapi.from_dict(
-    json.loads(load_module(function_spec("ProfileApiFunction")).openapi_json())
+    json.loads(json.dumps(load_module(function_spec("ProfileApiFunction")).openapi_json()))
 )
 
 

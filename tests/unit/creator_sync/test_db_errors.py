@@ -4,13 +4,12 @@ database that gave up is 503 with Retry-After; the database's own rules keep the
 from __future__ import annotations
 
 import pytest
-from creator_sync.db import _domain_error
+from creator_sync.db import PostgrestError, _domain_error
 from creator_sync.errors import ErrorCode
-from postgrest import APIError
 
 
-def error(code: str, message: str = "m", details: str | None = None) -> APIError:
-    return APIError({"code": code, "message": message, "details": details, "hint": None})
+def error(code: str, message: str = "m", details: str | None = None) -> PostgrestError:
+    return PostgrestError(code=code, message=message, details=details)
 
 
 @pytest.mark.parametrize(
