@@ -5,6 +5,10 @@ builds only the models its first request touches. For the profile API's `GET /pr
 the settings and the profile, ~20 ms less than building every model of the modules it imports
 (the patch, the error body, the queue message, the worker's settings, ...). SnapStart priming
 builds the ones the API uses (`snapstart.prime_api`), so a restored copy pays none of it.
+
+For the same reason the modules that define models do without `from __future__ import
+annotations`: with it, pydantic evaluates every field's annotation from its string at class
+creation (~3 ms of the API's cold start).
 """
 
 from __future__ import annotations

@@ -6,8 +6,6 @@ come from Secrets Manager by name (see `secrets`); plain values are accepted onl
 `CREATOR_SYNC_LOCAL=1`, which the local stack sets.
 """
 
-from __future__ import annotations
-
 import os
 from collections.abc import Mapping
 from typing import Annotated, Literal, Self

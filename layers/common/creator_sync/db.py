@@ -11,12 +11,10 @@ refused → Unauthorized, a rule the database enforces → ValidationFailed, any
 InternalError.
 """
 
-from __future__ import annotations
-
 import re
 import time
 from functools import cache
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from pydantic import ValidationError
@@ -125,7 +123,7 @@ class PostgrestError(BoundaryModel):
     hint: Any = None
 
     @classmethod
-    def of(cls, response: httpx.Response) -> PostgrestError:
+    def of(cls, response: httpx.Response) -> Self:
         try:
             return cls.model_validate_json(response.content)
         except ValidationError:

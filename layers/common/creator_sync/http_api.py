@@ -9,8 +9,6 @@ table and handlers generate the OpenAPI document through Powertools (`openapi_do
 document still describes exactly what is served.
 """
 
-from __future__ import annotations
-
 import base64
 import binascii
 import inspect

@@ -4,8 +4,6 @@ Field descriptions flow into the generated OpenAPI document. Request models are 
 coercion: "true" is not a boolean, "5" is not an integer) and forbid unknown keys.
 """
 
-from __future__ import annotations
-
 import re
 from datetime import datetime
 from enum import StrEnum

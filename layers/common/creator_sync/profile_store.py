@@ -1,8 +1,6 @@
 """The user-facing RPC functions, called as the signed-in user (publishable key + the user's token),
 so row-level security decides what each call may touch. One RPC per use case."""
 
-from __future__ import annotations
-
 from typing import Any, Protocol
 
 import httpx

@@ -4,8 +4,6 @@
 worker parses it.
 """
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID

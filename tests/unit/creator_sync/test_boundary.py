@@ -23,7 +23,8 @@ def test_priming_builds_every_deferred_model_subclasses_included() -> None:
 
     built = build_imported_models()
     assert {Outer, Inner} <= set(built)
-    assert Outer.__pydantic_complete__ and Inner.__pydantic_complete__
+    assert Outer.__pydantic_complete__
+    assert Inner.__pydantic_complete__
     assert Inner(name="a", size=1).size == 1
     assert build_imported_models() == []  # nothing left to build
 
