@@ -16,6 +16,8 @@ from creator_sync.models import Profile, ProfilePatch
 from creator_sync.observability import flush_metrics_if_any, logger, tracer
 
 OPENAPI_PATH = "/openapi.json"
+# Traces keep their subsegments and timings but never the responses: a profile is personal data,
+# and X-Ray is not where it should be copied (Tracer records responses as metadata by default).
 AUTHED_ERRORS = (401, 500, 503)
 
 app = ProfileApi(authenticate=authenticate, max_body_bytes=16 * 1024)
@@ -26,7 +28,7 @@ app = ProfileApi(authenticate=authenticate, max_body_bytes=16 * 1024)
     summary="Read the caller's profile",
     responses=documented_responses((200, Profile, "The caller's profile"), *AUTHED_ERRORS),
 )
-@tracer.capture_method
+@tracer.capture_method(capture_response=False)
 def get_profile() -> Profile:
     return profile_service().get(app.current_user())
 
@@ -38,7 +40,7 @@ def get_profile() -> Profile:
         (200, Profile, "The profile after the write"), 400, 403, 413, 415, 422, 429, *AUTHED_ERRORS
     ),
 )
-@tracer.capture_method
+@tracer.capture_method(capture_response=False)
 def patch_profile(patch: ProfilePatch) -> Profile:
     return profile_service().update(app.current_user(), patch, app.request_id())
 
@@ -49,7 +51,7 @@ def patch_profile(patch: ProfilePatch) -> Profile:
     status_code=202,
     responses=documented_responses((202, Profile, "Scrape queued"), 403, 409, 429, *AUTHED_ERRORS),
 )
-@tracer.capture_method
+@tracer.capture_method(capture_response=False)
 def refresh_profile() -> Profile:
     return profile_service().refresh(app.current_user(), app.request_id())
 
@@ -86,7 +88,7 @@ snapstart.register(before_snapshot=_prime_for_snapshot, after_restore=snapstart.
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @flush_metrics_if_any
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     api_settings()  # fail the cold start with a clear message when configuration is missing
     time_budget.start_request(context.get_remaining_time_in_millis() / 1000)
