@@ -17,14 +17,17 @@ from devstack.database import REPO_ROOT
 LAZY_PATHS = """
 import os
 os.environ.update(CREATOR_SYNC_LOCAL="1", APIFY_TOKEN="t", SUPABASE_SERVICE_ROLE_KEY="k")
-from creator_sync import api_wiring, service_wiring
-api_wiring.token_verifier(); api_wiring.profile_service()
-service_wiring.scrape_batch(); service_wiring.reconciler()
+from creator_sync.api import wiring as api
+from creator_sync.scraping import wiring as scraping
+api.token_verifier(); api.profile_service()
+scraping.scrape_batch(); scraping.reconciler()
+if hasattr(app, "openapi_json"):  # the API's document: Powertools' event handler, imported on first use
+    app.openapi_json()
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 key = ec.generate_private_key(ec.SECP256R1())
 jwt.decode(jwt.encode({"a": 1}, key, algorithm="ES256"), key.public_key(), algorithms=["ES256"])
-from creator_sync.models import ProfilePatch
+from creator_sync.api.models import ProfilePatch
 ProfilePatch.model_validate({"timezone": "Europe/Paris"})
 """
 

@@ -1,4 +1,4 @@
-"""ProfileApiFunction: routes -> creator_sync.profiles. Parse, call the use case, shape the reply.
+"""ProfileApiFunction: routes -> creator_sync.api.profiles. Parse, call the use case, shape the reply.
 
 No `from __future__ import annotations` here: the route table reads the body model from the
 handlers' annotations, and so does Powertools when it generates the OpenAPI document.
@@ -9,10 +9,11 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from creator_sync import snapstart, time_budget
-from creator_sync.api_wiring import api_settings, authenticate, profile_service
-from creator_sync.http_api import ProfileApi, documented_responses, last_resort_answer
-from creator_sync.models import Profile, ProfilePatch
+from creator_sync import time_budget
+from creator_sync.api import snapstart
+from creator_sync.api.models import Profile, ProfilePatch
+from creator_sync.api.router import ProfileApi, documented_responses, last_resort_answer
+from creator_sync.api.wiring import api_settings, authenticate, profile_service
 from creator_sync.observability import flush_metrics_if_any, logger, tracer
 
 OPENAPI_PATH = "/openapi.json"
@@ -68,9 +69,9 @@ def openapi_document() -> dict[str, Any]:
 
 @cache
 def openapi_json() -> dict[str, Any]:
-    from creator_sync.openapi_document import openapi_document as generate
+    from creator_sync.api.openapi import generate_openapi
 
-    return generate(
+    return generate_openapi(
         app,
         title="creator-sync profile API",
         version="1.0.0",

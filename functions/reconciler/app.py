@@ -1,11 +1,11 @@
-"""ReconcilerFunction: schedule -> creator_sync.reconcile."""
+"""ReconcilerFunction: schedule -> creator_sync.scraping.reconcile."""
 
 from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from creator_sync.observability import flush_metrics_if_any, logger, tracer
-from creator_sync.service_wiring import reconciler
+from creator_sync.scraping.wiring import reconciler
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -1,4 +1,4 @@
-"""ScrapeWorkerFunction: SQS batch -> creator_sync.scraping, answered as a partial batch response."""
+"""ScrapeWorkerFunction: SQS batch -> creator_sync.scraping.batch, answered as a partial batch response."""
 
 from typing import Any
 
@@ -6,8 +6,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from creator_sync.observability import flush_metrics_if_any, logger, tracer
-from creator_sync.scraping import BatchVerdicts
-from creator_sync.service_wiring import scrape_batch, worker_settings
+from creator_sync.scraping.batch import BatchVerdicts
+from creator_sync.scraping.wiring import scrape_batch, worker_settings
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 

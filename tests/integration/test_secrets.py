@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
+from creator_sync.adapters.secrets import read_secret
 from creator_sync.config import ConfigError
-from creator_sync.secrets import read_secret
 
 from devstack.sqs import LOCAL_CREDENTIALS
 from tests.support.stack import patched_environ

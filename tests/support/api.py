@@ -65,17 +65,20 @@ class ApiClient:
 
 def new_container() -> None:
     """Forget every per-container cache, as a cold start would (tests change the environment)."""
-    from creator_sync import api_wiring, db, service_wiring, sqs_http
+    from creator_sync.adapters import sqs
+    from creator_sync.api import wiring as api_wiring
+    from creator_sync.scraping import wiring as scraping_wiring
+    from creator_sync.stores import rpc
 
     for cached in (
         api_wiring.api_settings,
         api_wiring.token_verifier,
         api_wiring.profile_service,
-        service_wiring.worker_settings,
-        service_wiring.scrape_batch,
-        service_wiring.reconciler_settings,
-        service_wiring.reconciler,
-        db.shared_http_client,
-        sqs_http.environment_credentials,
+        scraping_wiring.worker_settings,
+        scraping_wiring.scrape_batch,
+        scraping_wiring.reconciler_settings,
+        scraping_wiring.reconciler,
+        rpc.shared_http_client,
+        sqs.environment_credentials,
     ):
         cached.cache_clear()

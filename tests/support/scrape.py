@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from creator_sync.queue import ScrapeRequested
+from creator_sync.adapters.scrape_queue import ScrapeRequested
 
 from devstack.database import Database
 from devstack.sqs import LocalQueues

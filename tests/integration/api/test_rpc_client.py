@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from creator_sync.db import Rpc
 from creator_sync.errors import InternalError, Unauthorized, Unavailable, ValidationFailed
+from creator_sync.stores.rpc import Rpc
 
 
 class ScriptedServer:

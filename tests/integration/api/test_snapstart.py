@@ -11,8 +11,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from creator_sync import api_wiring, db, sqs_http
+from creator_sync.adapters import sqs
+from creator_sync.api import wiring
 from creator_sync.boundary import build_imported_models
+from creator_sync.stores import rpc
 
 from devstack.lambda_context import new_context
 from tests.integration.conftest import MakeApi
@@ -41,7 +43,7 @@ def test_without_snapstart_nothing_is_registered_or_primed(make_api: MakeApi) ->
     sys.modules.pop("_function_ProfileApiFunction", None)
     make_api()
     assert "snapshot_restore_py" not in sys.modules
-    assert api_wiring.token_verifier.cache_info().currsize == 0
+    assert wiring.token_verifier.cache_info().currsize == 0
 
 
 def test_the_snapshot_holds_primed_clients_and_a_restore_renews_them(
@@ -54,14 +56,14 @@ def test_the_snapshot_holds_primed_clients_and_a_restore_renews_them(
     # When Lambda takes the snapshot
     snapstart_runtime.before_snapshot[0]()
     # Then settings, verifier, store, SQS client are built: nothing left for the first request
-    assert api_wiring.api_settings.cache_info().currsize == 1
-    assert api_wiring.token_verifier.cache_info().currsize == 1
-    assert api_wiring.profile_service.cache_info().currsize == 1
+    assert wiring.api_settings.cache_info().currsize == 1
+    assert wiring.token_verifier.cache_info().currsize == 1
+    assert wiring.profile_service.cache_info().currsize == 1
     assert build_imported_models() == []  # every model the function imported is built
-    timeout = api_wiring.api_settings().postgrest_timeout_seconds
-    snapshot_pool = db.shared_http_client(timeout)
-    snapshot_verifier = api_wiring.token_verifier()
-    snapshot_credentials = sqs_http.environment_credentials()
+    timeout = wiring.api_settings().postgrest_timeout_seconds
+    snapshot_pool = rpc.shared_http_client(timeout)
+    snapshot_verifier = wiring.token_verifier()
+    snapshot_credentials = sqs.environment_credentials()
     # and nothing user-specific was touched (no request has been made)
     assert api.sent == []
     # When a copy is restored
@@ -71,10 +73,10 @@ def test_the_snapshot_holds_primed_clients_and_a_restore_renews_them(
     snapstart_runtime.after_restore[0]()
     # Then it has its own connection pool, a fresh JWKS cache, its own SQS client and seed
     assert snapshot_pool.is_closed
-    assert db.shared_http_client(timeout) is not snapshot_pool
-    assert api_wiring.token_verifier() is not snapshot_verifier
-    assert sqs_http.environment_credentials.cache_info().currsize == 0  # read again after restore
-    assert sqs_http.environment_credentials() == snapshot_credentials
+    assert rpc.shared_http_client(timeout) is not snapshot_pool
+    assert wiring.token_verifier() is not snapshot_verifier
+    assert sqs.environment_credentials.cache_info().currsize == 0  # read again after restore
+    assert sqs.environment_credentials() == snapshot_credentials
     assert random.random() != before
     # and serves requests
     assert api.request("GET", "/profile", token=token).status == 200

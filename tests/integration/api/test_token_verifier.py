@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import jwt
 import pytest
-from creator_sync.auth import TokenVerifier
+from creator_sync.api.auth import TokenVerifier
 from creator_sync.errors import Unauthorized
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm

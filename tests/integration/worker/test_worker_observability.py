@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
-from creator_sync.queue import ScrapeRequested
+from creator_sync.adapters.scrape_queue import ScrapeRequested
 
 from devstack.database import Database
 from devstack.event_source import lambda_record

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from creator_sync.apify import actor_input
-from creator_sync.profile_items import map_items
-from creator_sync.scrape_results import HandleStatus
+from creator_sync.adapters.apify import actor_input
+from creator_sync.scraping.profile_items import map_items
+from creator_sync.scraping.results import HandleStatus
 
 
 def author(name: str, **extra: Any) -> dict[str, Any]:

@@ -30,6 +30,6 @@ def test_priming_builds_every_deferred_model_subclasses_included() -> None:
 
 
 def test_the_api_models_are_deferred_until_used() -> None:
-    from creator_sync.models import ProfilePatch
+    from creator_sync.api.models import ProfilePatch
 
     assert ProfilePatch.model_config.get("defer_build") is True

@@ -4,8 +4,8 @@ database that gave up is 503 with Retry-After; the database's own rules keep the
 from __future__ import annotations
 
 import pytest
-from creator_sync.db import PostgrestError, _domain_error
 from creator_sync.errors import ErrorCode
+from creator_sync.stores.rpc import PostgrestError, _domain_error
 
 
 def error(code: str, message: str = "m", details: str | None = None) -> PostgrestError:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from creator_sync.profile_items import MAX_BIO, MAX_DISPLAY_NAME, count, https_url, map_items
-from creator_sync.scrape_results import HandleStatus
+from creator_sync.scraping.profile_items import MAX_BIO, MAX_DISPLAY_NAME, count, https_url, map_items
+from creator_sync.scraping.results import HandleStatus
 
 
 def author(name: str, **extra: Any) -> dict[str, Any]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 
-from creator_sync.queue import ScrapeRequested
-from creator_sync.reconcile import CLAIM_CHUNK, SEND_RESERVE_SECONDS, Reconciler
-from creator_sync.scrape_store import ReconcileClaim, RefreshPolicy
+from creator_sync.adapters.scrape_queue import ScrapeRequested
+from creator_sync.scraping.reconcile import CLAIM_CHUNK, SEND_RESERVE_SECONDS, Reconciler
+from creator_sync.stores.scrapes import ReconcileClaim, RefreshPolicy
 
 POLICY = RefreshPolicy(
     lost_after_seconds=3600,

@@ -9,7 +9,7 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
-from creator_sync.sqs_http import JSON_1_0, Credentials, endpoint_for, region_for, sign
+from creator_sync.adapters.sqs import JSON_1_0, Credentials, endpoint_for, region_for, sign
 
 NOW = datetime(2026, 11, 30, 12, 34, 56, tzinfo=UTC)
 URL = "https://sqs.eu-west-1.amazonaws.com/"

@@ -22,12 +22,12 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json, ValidationError
 
-from creator_sync.apify import ProfileScraper
+from creator_sync.adapters.apify import ProfileScraper
+from creator_sync.adapters.scrape_queue import ScrapeRequested
 from creator_sync.errors import ApiError
 from creator_sync.observability import logger, metrics
-from creator_sync.queue import ScrapeRequested
-from creator_sync.scrape_results import HandleResult, RunRecord
-from creator_sync.scrape_store import ScrapeResultRow, ScrapeStore
+from creator_sync.scraping.results import HandleResult, RunRecord
+from creator_sync.stores.scrapes import ScrapeResultRow, ScrapeStore
 
 STATUS_METRICS = {
     "succeeded": "ScrapeSucceeded",

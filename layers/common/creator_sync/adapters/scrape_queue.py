@@ -11,7 +11,7 @@ from uuid import UUID
 import httpx
 from pydantic import ConfigDict, Field
 
-from creator_sync import sqs_http
+from creator_sync.adapters import sqs
 from creator_sync.boundary import BoundaryModel
 from creator_sync.handles import HANDLE_PATTERN
 from creator_sync.observability import aws_subsegment
@@ -39,7 +39,7 @@ class QueueUnavailable(Exception):
 
 
 class ScrapePublisher:
-    """Sends scrape requests over SQS's JSON protocol (`sqs_http`) through the container's shared
+    """Sends scrape requests over SQS's JSON protocol (`adapters.sqs`) through the container's shared
     httpx client, with one budget per send: connect + read of a single attempt, at most
     `timeout_seconds` (3 s), no retries (DESIGN §3). A send that fails is the reconciler's to
     deliver. Each send is traced as an `SQS` subsegment."""
@@ -59,8 +59,8 @@ class ScrapePublisher:
         payload = {"QueueUrl": self._queue_url} | _entry(message)
         with aws_subsegment("SQS", "SendMessage", queue_url=self._queue_url):
             try:
-                reply = sqs_http.call(self._http, self._queue_url, "SendMessage", payload, self._timeout)
-            except sqs_http.SqsError as exc:
+                reply = sqs.call(self._http, self._queue_url, "SendMessage", payload, self._timeout)
+            except sqs.SqsError as exc:
                 raise QueueUnavailable(f"could not send the scrape request: {exc}") from exc
         return str(reply.get("MessageId", ""))
 
@@ -73,10 +73,8 @@ class ScrapePublisher:
             payload = {"QueueUrl": self._queue_url, "Entries": entries}
             with aws_subsegment("SQS", "SendMessageBatch", queue_url=self._queue_url):
                 try:
-                    reply = sqs_http.call(
-                        self._http, self._queue_url, "SendMessageBatch", payload, self._timeout
-                    )
-                except sqs_http.SqsError:
+                    reply = sqs.call(self._http, self._queue_url, "SendMessageBatch", payload, self._timeout)
+                except sqs.SqsError:
                     unsent.extend(chunk)
                     continue
             unsent.extend(chunk[int(failure["Id"])] for failure in reply.get("Failed", []))

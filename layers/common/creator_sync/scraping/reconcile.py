@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from creator_sync.adapters.scrape_queue import ScrapePublisher, ScrapeRequested
 from creator_sync.observability import logger, metrics
-from creator_sync.queue import ScrapePublisher, ScrapeRequested
-from creator_sync.scrape_store import RefreshPolicy, ScrapeStore
+from creator_sync.stores.scrapes import RefreshPolicy, ScrapeStore
 
 CLAIM_CHUNK = 100  # rows claimed per round trip: sent before the next chunk is claimed
 SEND_RESERVE_SECONDS = 10.0  # what one chunk's claim and sends may take at worst

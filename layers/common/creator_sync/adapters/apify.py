@@ -1,5 +1,5 @@
 """The Apify adapter: one run of the TikTok profile actor for a batch of handles
-(shared/reference/apify.md); the items are mapped by `profile_items`.
+(shared/reference/apify.md); the items are mapped by `scraping.profile_items`.
 
 The run is started, waited for at most the time the Lambda can spare, and aborted if it is still
 going: a run is never left behind. Items are read with `fields` limited to what is mapped. A run
@@ -17,8 +17,8 @@ from apify_client import ApifyClient
 from apify_client.errors import ApifyApiError
 
 from creator_sync.observability import logger
-from creator_sync.profile_items import ITEM_FIELDS, map_items
-from creator_sync.scrape_results import RunRecord, RunReport
+from creator_sync.scraping.profile_items import ITEM_FIELDS, map_items
+from creator_sync.scraping.results import RunRecord, RunReport
 
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED-OUT", "ABORTED"})
 

@@ -34,26 +34,29 @@ def register(before_snapshot: Hook, after_restore: Hook) -> bool:
 def prime_api() -> None:
     """Everything the first request would build, and nothing user-specific (the SQS sender needs
     nothing but the shared pool and the environment's credentials)."""
-    from creator_sync import api_wiring, boundary
+    from creator_sync import boundary
+    from creator_sync.api import wiring
 
-    api_wiring.api_settings()
-    api_wiring.token_verifier()
-    api_wiring.profile_service()
+    wiring.api_settings()
+    wiring.token_verifier()
+    wiring.profile_service()
     boundary.build_imported_models()
 
 
 def renew_after_restore() -> None:
     """Per restored copy: fresh connection pools, a JWKS cache that starts empty, a new seed."""
-    from creator_sync import api_wiring, db, sqs_http
+    from creator_sync.adapters import sqs
+    from creator_sync.api import wiring
+    from creator_sync.stores import rpc
 
-    settings = api_wiring.api_settings()
-    if db.shared_http_client.cache_info().currsize:
-        db.shared_http_client(settings.postgrest_timeout_seconds).close()
-    db.shared_http_client.cache_clear()
+    settings = wiring.api_settings()
+    if rpc.shared_http_client.cache_info().currsize:
+        rpc.shared_http_client(settings.postgrest_timeout_seconds).close()
+    rpc.shared_http_client.cache_clear()
     # Lambda hands a restored copy fresh credentials in its environment.
-    sqs_http.environment_credentials.cache_clear()
+    sqs.environment_credentials.cache_clear()
     # The verifier and the store hold the snapshot's JWKS and pool: rebuild them on the new pool.
-    api_wiring.token_verifier.cache_clear()
-    api_wiring.profile_service.cache_clear()
+    wiring.token_verifier.cache_clear()
+    wiring.profile_service.cache_clear()
     random.seed()
     prime_api()

@@ -10,8 +10,8 @@ import httpx
 from pydantic import TypeAdapter
 
 from creator_sync.boundary import BoundaryModel
-from creator_sync.db import Rpc
-from creator_sync.scrape_results import RunRecord, ScrapedProfile
+from creator_sync.scraping.results import RunRecord, ScrapedProfile
+from creator_sync.stores.rpc import Rpc
 
 ResultStatus = Literal["succeeded", "not_found", "private", "failed", "deferred"]
 

@@ -3,10 +3,10 @@ before any route runs, in the order a client should hear about them: the route (
 bearer token (401), then the body's size (413), media type (415), JSON shape (400) and fields (422).
 Every failure, here or in a route, leaves as the one error body of DESIGN §3.
 
-Routing and validation are ours, not Powertools' event handler: importing that package costs ~70 ms
-of every cold start (it loads every resolver, asyncio included), for four routes. The same route
-table and handlers generate the OpenAPI document through Powertools (`openapi_document.py`), so the
-document still describes exactly what is served.
+Routing and validation are ours, not Powertools' event handler: importing that package loads every
+resolver (AppSync's pulls in asyncio) and every event data class on each cold start, for four
+routes. The same route table and handlers generate the OpenAPI document through Powertools
+(`api/openapi.py`), so the document still describes exactly what is served.
 """
 
 import base64
@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from creator_sync.auth import AuthenticatedUser
+from creator_sync.api.auth import AuthenticatedUser
 from creator_sync.boundary import BoundaryModel
 from creator_sync.errors import (
     ApiError,

@@ -9,12 +9,17 @@ from __future__ import annotations
 from uuid import UUID
 
 from creator_sync import time_budget
-from creator_sync.auth import AuthenticatedUser
+from creator_sync.adapters.scrape_queue import (
+    QueueUnavailable,
+    ScrapePublisher,
+    ScrapeReason,
+    ScrapeRequested,
+)
+from creator_sync.api.auth import AuthenticatedUser
+from creator_sync.api.models import Profile, ProfilePatch
 from creator_sync.errors import Conflict, RateLimited
-from creator_sync.models import Profile, ProfilePatch
 from creator_sync.observability import logger, metrics
-from creator_sync.profile_store import ProfileStore, ProfileWrite
-from creator_sync.queue import QueueUnavailable, ScrapePublisher, ScrapeReason, ScrapeRequested
+from creator_sync.stores.profiles import ProfileStore, ProfileWrite
 
 
 class ProfileService:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from functools import cache
 
-from creator_sync.auth import AuthenticatedUser, TokenVerifier
+from creator_sync.adapters.scrape_queue import ScrapePublisher
+from creator_sync.adapters.secrets import read_secret
+from creator_sync.api.auth import AuthenticatedUser, TokenVerifier
+from creator_sync.api.profiles import ProfileService
 from creator_sync.config import ApiSettings
-from creator_sync.db import shared_http_client
-from creator_sync.profile_store import PostgrestProfileStore
-from creator_sync.profiles import ProfileService
-from creator_sync.queue import ScrapePublisher
-from creator_sync.secrets import read_secret
+from creator_sync.stores.profiles import PostgrestProfileStore
+from creator_sync.stores.rpc import shared_http_client
 
 
 @cache

@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cache
 
+from creator_sync.adapters.scrape_queue import ScrapePublisher
+from creator_sync.adapters.secrets import read_secret
 from creator_sync.config import ReconcilerSettings, ServiceSettings, WorkerSettings
-from creator_sync.db import shared_http_client
-from creator_sync.queue import ScrapePublisher
-from creator_sync.reconcile import Reconciler
-from creator_sync.scrape_store import PostgrestScrapeStore, RefreshPolicy
-from creator_sync.scraping import CostGuard, ScrapeBatch
-from creator_sync.secrets import read_secret
+from creator_sync.scraping.batch import CostGuard, ScrapeBatch
+from creator_sync.scraping.reconcile import Reconciler
+from creator_sync.stores.rpc import shared_http_client
+from creator_sync.stores.scrapes import PostgrestScrapeStore, RefreshPolicy
 
 APIFY_MAX_RETRIES = 2
 
@@ -39,7 +39,7 @@ def worker_settings() -> WorkerSettings:
 def scrape_batch() -> ScrapeBatch:
     from apify_client import ApifyClient
 
-    from creator_sync.apify import ApifyProfileScraper
+    from creator_sync.adapters.apify import ApifyProfileScraper
 
     settings = worker_settings()
     token = read_secret(

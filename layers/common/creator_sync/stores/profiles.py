@@ -5,10 +5,10 @@ from typing import Any, Protocol
 
 import httpx
 
-from creator_sync.auth import AuthenticatedUser
+from creator_sync.api.auth import AuthenticatedUser
+from creator_sync.api.models import Profile
 from creator_sync.boundary import BoundaryModel
-from creator_sync.db import Rpc
-from creator_sync.models import Profile
+from creator_sync.stores.rpc import Rpc
 
 
 class ScrapeTicket(BoundaryModel):

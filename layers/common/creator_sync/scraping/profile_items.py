@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from creator_sync.scrape_results import HandleResult, HandleStatus, ScrapedProfile
+from creator_sync.scraping.results import HandleResult, HandleStatus, ScrapedProfile
 
 ITEM_FIELDS = ["input", "authorMeta", "errorCode", "error", "url"]
 MAX_COUNT = 10**15
