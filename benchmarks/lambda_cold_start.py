@@ -78,7 +78,8 @@ def measure(layer: Path, naive_layer: Path, runtime: Path, pairs: int) -> dict[s
     database = start_test_database()
     moto, sqs_endpoint = start_moto(0)
     try:
-        queues = create_queues(sqs_endpoint, visibility_timeout=30, prefix="bench")
+        # moto keeps queues per process: a name of its own, so a later stage never reads these.
+        queues = create_queues(sqs_endpoint, visibility_timeout=30, prefix=f"cold{uuid.uuid4().hex[:8]}")
         with running_supabase(database) as supabase, xray_daemon() as (xray, segments):
             ours_env = {
                 k: v

@@ -180,6 +180,7 @@ def load(users: int = 50, patches_each: int = 20, gets_each: int = 10) -> dict[s
         patch_ms: list[float] = []
         get_ms: list[float] = []
         errors: list[str] = []
+        rate_limited: list[int] = []  # 429s: the database's handle-change limit (5 an hour a user)
         last_ack: dict[int, dict[str, Any]] = {}
         lock = threading.Lock()
 
@@ -198,6 +199,8 @@ def load(users: int = 50, patches_each: int = 20, gets_each: int = 10) -> dict[s
                     patch_ms.append(elapsed)
                     if reply.status_code == 200:
                         last_ack[index] = body
+                    elif reply.status_code == 429:
+                        rate_limited.append(index)
                     else:
                         errors.append(f"PATCH {reply.status_code}")
             for _ in range(gets_each):
@@ -239,6 +242,7 @@ def load(users: int = 50, patches_each: int = 20, gets_each: int = 10) -> dict[s
             "patches": len(patch_ms),
             "gets": len(get_ms),
             "errors": len(errors),
+            "rate_limited": len(rate_limited),
             "wall_seconds": round(wall, 1),
             "throughput_rps": round((len(patch_ms) + len(get_ms)) / wall, 1),
             "final_state_mismatches": mismatches,

@@ -28,7 +28,8 @@ def measure() -> list[dict[str, Any]]:
     apify.url = apify_http.url
     try:
         with running_supabase(database) as supabase, ExitStack() as stack:
-            queues = create_queues(endpoint, visibility_timeout=30, prefix="bench")
+            # moto keeps queues per process: a name of its own (make bench runs other stages first).
+            queues = create_queues(endpoint, visibility_timeout=30, prefix=f"trips{uuid.uuid4().hex[:8]}")
             stack.enter_context(patched_environ(function_env("ProfileApiFunction", supabase, queues)))
             new_container()
             api = ApiClient(load_handler(function_spec("ProfileApiFunction")))

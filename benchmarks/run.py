@@ -197,7 +197,8 @@ def render(r: dict[str, Any]) -> str:
     lines += [
         f"{load['users']} users x 20 PATCHes (each changing the handle) then 10 GETs, concurrently: "
         f"{load['patches']} PATCHes and {load['gets']} GETs in {load['wall_seconds']} s ({load['throughput_rps']} req/s), "
-        f"{load['errors']} errors.",
+        f"{load['errors']} errors; {load.get('rate_limited', 0)} PATCHes refused with 429 by the handle-change limit",
+        "(5 an hour a user: the first 5 of each user's 20 change the handle, the rest are refused).",
         "",
         "| measure | value |",
         "|---|---:|",

@@ -3,6 +3,7 @@ token, call the profile RPC as the user, publish the scrape request) written the
 developer would, with every client built at import: `supabase.create_client`, a boto3 SQS client,
 Powertools' validating resolver, Logger, Tracer and Metrics, and `jwt.PyJWKClient`."""
 
+import json
 import os
 from typing import Any
 
@@ -63,7 +64,7 @@ def patch_profile(patch: Patch) -> dict[str, Any]:
     }
     data: Any = supabase.rpc("update_profile", arguments).execute().data
     if data.get("scrape"):
-        sqs.send_message(QueueUrl=os.environ["SCRAPE_QUEUE_URL"], MessageBody=str(data["scrape"]))
+        sqs.send_message(QueueUrl=os.environ["SCRAPE_QUEUE_URL"], MessageBody=json.dumps(data["scrape"]))
         metrics.add_metric(name="ScrapeRequested", unit="Count", value=1)
     return dict(data["profile"])
 
