@@ -51,15 +51,17 @@ class ApiClient:
         all_headers |= headers or {}
         return self.send(http_event(method, path, headers=all_headers, body=body))
 
-    def send(self, event: dict[str, Any]) -> ApiReply:
-        """An event exactly as given (raw paths, base64 bodies, repeated headers)."""
+    def send(self, event: Any) -> ApiReply:
+        """An event exactly as given (raw paths, base64 bodies, repeated headers; or not an API
+        Gateway event at all)."""
         self.sent.append(event)
+        context = event.get("requestContext") if isinstance(event, dict) else None
         result = self.handler(event, new_context(function_spec("ProfileApiFunction")))
         return ApiReply(
             status=result["statusCode"],
             headers=result.get("headers") or {},
             text=result.get("body") or "",
-            request_id=event["requestContext"]["requestId"],
+            request_id=str(context.get("requestId", "")) if isinstance(context, dict) else "",
         )
 
 

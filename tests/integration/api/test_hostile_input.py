@@ -201,3 +201,38 @@ def test_the_openapi_document_path_is_exact_too(api: ApiClient) -> None:
     assert error(send_event(api, http_event("GET", "/openapi.json\n"))) == (404, "not_found")
     body = json.loads(api.request("GET", "/openapi.json").text)
     assert set(body["paths"]) == {"/profile", "/profile/refresh", "/openapi.json"}
+
+
+# API Gateway always sends its v2 shape; a direct invoke (or a misconfigured integration) can send
+# anything. The answer is still one of ours, never an exception or a body built from a number.
+@pytest.mark.parametrize(
+    ("event", "status"),
+    [
+        ({}, 404),
+        ([], 404),
+        ("GET /profile", 404),
+        ({"requestContext": "x", "rawPath": "/profile"}, 405),
+        ({"requestContext": {"http": "GET"}, "rawPath": "/profile"}, 405),
+        ({"requestContext": {"http": {"method": "GET"}}, "rawPath": "/profile", "headers": ["a"]}, 401),
+        (
+            {
+                "requestContext": {"http": {"method": "GET"}},
+                "rawPath": "/profile",
+                "headers": {"authorization": 7},
+            },
+            401,
+        ),
+    ],
+)
+def test_an_event_api_gateway_never_sends_is_answered_in_shape(
+    api: ApiClient, event: Any, status: int
+) -> None:
+    reply = api.send(event)
+    assert reply.status == status
+    assert set(reply.body) == {"error", "request_id"}
+
+
+def test_a_body_that_is_not_text_is_400_without_building_it(api: ApiClient, token: str) -> None:
+    event = http_event("PATCH", "/profile", headers={"authorization": f"Bearer {token}"}, body="{}")
+    reply = api.send(event | {"body": 10**12})  # bytes(10**12) would be a terabyte
+    assert (reply.status, reply.body["error"]["code"]) == (400, "bad_request")

@@ -147,19 +147,21 @@ class ProfileApi:
     def routes(self) -> list[Route]:
         return [route for by_method in self._routes.values() for route in by_method.values()]
 
-    def resolve(self, event: Mapping[str, Any]) -> dict[str, Any]:
+    def resolve(self, event: object) -> dict[str, Any]:
         """One exact path match (the whole string: no trailing newline, no case folding) decides
         routing and the auth gate alike."""
-        http = event.get("requestContext", {}).get("http", {})
-        method, path = str(http.get("method", "")).upper(), str(event.get("rawPath", ""))
-        request_id = str(event.get("requestContext", {}).get("requestId", ""))
+        method = str(_lookup(event, "requestContext", "http", "method") or "").upper()
+        path = str(_lookup(event, "rawPath") or "")
+        request_id = _request_id(event)
         try:
             route = self._match(method, path)
-            headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+            given = _lookup(event, "headers")
+            headers = {str(k).lower(): v for k, v in given.items()} if isinstance(given, Mapping) else {}
             user = None
             arguments: tuple[BaseModel, ...] = ()
             if not route.public:
-                user = self._authenticate(headers.get("authorization"))
+                authorization = headers.get("authorization")
+                user = self._authenticate(None if authorization is None else str(authorization))
                 body = self._check_body(method, headers, event)
                 if route.body_model is not None:
                     arguments = (_validated(route.body_model, body),)
@@ -190,7 +192,7 @@ class ProfileApi:
             raise MethodNotAllowed(f"{_printable(method)} is not allowed here", sorted(by_method))
         return route
 
-    def _check_body(self, method: str, headers: Mapping[str, str], event: Mapping[str, Any]) -> Any:
+    def _check_body(self, method: str, headers: Mapping[str, Any], event: object) -> Any:
         """The body as parsed JSON (one object; None when there is none), or the error a client
         must hear first: 413, 415, then 400 (RFC 8259 §8.1: UTF-8 only, no byte order mark;
         nesting at most 32 deep; no NaN or Infinity)."""
@@ -201,7 +203,7 @@ class ProfileApi:
             if method in BODY_REQUIRED_METHODS:
                 raise BadRequest("a JSON object body is required")
             return None
-        media_type, parameters = _media_type(headers.get("content-type", JSON))
+        media_type, parameters = _media_type(str(headers.get("content-type", JSON)))
         if media_type != JSON:
             raise UnsupportedMediaType(
                 f"send the body as {JSON}, not {_printable(media_type) or 'an unnamed type'}"
@@ -303,21 +305,36 @@ def _error_answer(error: ApiError, request_id: str) -> dict[str, Any]:
     }
 
 
-def last_resort_answer(event: Mapping[str, Any]) -> dict[str, Any]:
+def last_resort_answer(event: object) -> dict[str, Any]:
     """500 in the error shape with the request id, for a failure outside every route."""
-    return _error_answer(
-        InternalError("internal error"), str(event.get("requestContext", {}).get("requestId", ""))
-    )
+    return _error_answer(InternalError("internal error"), _request_id(event))
 
 
-def _raw_body(event: Mapping[str, Any]) -> bytes:
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
+def _lookup(event: object, *keys: str) -> Any:
+    """A value inside the event, or None where a level is missing or not an object: API Gateway
+    always sends its v2 shape, but a direct invoke can send anything."""
+    value = event
+    for key in keys:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _request_id(event: object) -> str:
+    return str(_lookup(event, "requestContext", "requestId") or "")
+
+
+def _raw_body(event: object) -> bytes:
+    body = _lookup(event, "body") or ""
+    if not isinstance(body, str):  # API Gateway sends text (base64 for binary); never build bytes(n)
+        raise BadRequest("the body must be text")
+    if _lookup(event, "isBase64Encoded") is True:
         try:
             return base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError):
             raise BadRequest("the body is not valid base64") from None
-    return body.encode("utf-8", errors="surrogatepass") if isinstance(body, str) else bytes(body)
+    return body.encode("utf-8", errors="surrogatepass")
 
 
 def _media_type(header: str) -> tuple[str, dict[str, str]]:
