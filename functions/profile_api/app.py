@@ -1,7 +1,7 @@
 """ProfileApiFunction: routes -> creator_sync.api.profiles. Parse, call the use case, shape the reply.
 
-No `from __future__ import annotations` here: the route table reads the body model from the
-handlers' annotations, and so does Powertools when it generates the OpenAPI document.
+The handlers' signatures are the API's schema: the route table validates the body model a handler
+names, and Powertools generates the OpenAPI document from the same signatures.
 """
 
 from functools import cache

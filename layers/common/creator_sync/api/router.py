@@ -105,6 +105,13 @@ class _Request:
 
 
 class ProfileApi:
+    """Routes API Gateway v2 events to handlers and answers in the API Gateway v2 format.
+
+    The request being answered (its user and id) is held on the instance while its handler runs:
+    a Lambda container answers one request at a time, and handlers reach it through
+    `current_user()` and `request_id()` instead of taking it as parameters, so their signatures stay
+    what the OpenAPI document is generated from."""
+
     def __init__(
         self, *, authenticate: Callable[[str | None], AuthenticatedUser], max_body_bytes: int
     ) -> None:
@@ -145,6 +152,7 @@ class ProfileApi:
 
     @property
     def routes(self) -> list[Route]:
+        """Every operation, in registration order (the OpenAPI document lists them so)."""
         return [route for by_method in self._routes.values() for route in by_method.values()]
 
     def resolve(self, event: object) -> dict[str, Any]:
@@ -229,7 +237,7 @@ class ProfileApi:
 
 def _body_model(handler: Callable[..., Any]) -> type[BaseModel] | None:
     """The pydantic model a handler takes as its one parameter (the request body), if any."""
-    parameters = list(inspect.signature(handler).parameters.values())
+    parameters = list(inspect.signature(handler, eval_str=True).parameters.values())
     if not parameters:
         return None
     model = parameters[0].annotation
