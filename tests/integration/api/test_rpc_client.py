@@ -168,3 +168,9 @@ def test_a_proxy_status_names_the_error_when_the_body_cannot(http: httpx.Client)
     server = ScriptedServer([(400, 'Proxy-Status: PostgREST; error="PGRST301"\r\n', b"")])
     with pytest.raises(Unauthorized):
         call(server, http)
+
+
+def test_json_without_a_code_is_read_by_its_http_status(http: httpx.Client) -> None:
+    server = ScriptedServer([(503, {"message": "upstream busy"})])
+    with pytest.raises(Unavailable):
+        call(server, http)

@@ -125,7 +125,9 @@ class PostgrestError(BoundaryModel):
     @classmethod
     def of(cls, response: httpx.Response) -> Self:
         try:
-            return cls.model_validate_json(response.content)
+            error = cls.model_validate_json(response.content)
+            # JSON without a code (a proxy's own JSON error): the HTTP status stands for it.
+            return error if error.code else error.model_copy(update={"code": str(response.status_code)})
         except ValidationError:
             # Not PostgREST's JSON (a gateway's error page): PostgREST names the error in
             # Proxy-Status when it can; otherwise the HTTP status stands for the code.
