@@ -17,8 +17,6 @@ from creator_sync.api.wiring import api_settings, authenticate, profile_service
 from creator_sync.observability import flush_metrics_if_any, logger, tracer
 
 OPENAPI_PATH = "/openapi.json"
-# Traces keep their subsegments and timings but never the responses: a profile is personal data,
-# and X-Ray is not where it should be copied (Tracer records responses as metadata by default).
 AUTHED_ERRORS = (401, 500, 503)
 
 app = ProfileApi(authenticate=authenticate, max_body_bytes=16 * 1024)
@@ -87,6 +85,8 @@ def _prime_for_snapshot() -> None:
 snapstart.register(before_snapshot=_prime_for_snapshot, after_restore=snapstart.renew_after_restore)
 
 
+# Traces keep their subsegments and timings but never the responses (here and on the routes): a
+# profile is personal data, and Tracer would copy each one into X-Ray as metadata.
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @flush_metrics_if_any
 @tracer.capture_lambda_handler(capture_response=False)
